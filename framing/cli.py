@@ -1,0 +1,140 @@
+"""The ``framing`` command: argument parsing only; the work lives in the package.
+
+Subcommands: ``train``, ``predict``, ``validate`` (check a config's data
+without training) and ``split`` (grouped train/validation/test files). User
+errors print one line and exit 2; bugs keep their traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from framing.errors import FramingError
+
+
+def _train(args: argparse.Namespace) -> int:
+    from framing.config import load_config
+    from framing.training import run_training
+
+    overrides = list(args.overrides)
+    if args.register:
+        overrides.append(f"tracking.model_name={args.register}")
+    if args.alias:
+        overrides.append(f"tracking.alias={args.alias}")
+    config = load_config(overrides, args.config_dir)
+    result = run_training(config)
+    _print_metrics(result.metrics, result.labels)
+    print(f"run_id: {result.run_id}")
+    if result.registered_version:
+        alias = f" (alias {config.tracking.alias})" if config.tracking.alias else ""
+        print(f"registered: {config.tracking.model_name} version {result.registered_version}{alias}")
+    print(f"model_uri: {result.model_uri}")
+    return 0
+
+
+def _print_metrics(metrics: dict[str, float], labels: list[str]) -> None:
+    split = "test" if any(k.startswith("test/") for k in metrics) else "validation"
+    print(f"\n{split} metrics at tuned thresholds")
+    print(f"{'label':<22}{'precision':>10}{'recall':>9}{'f1':>8}{'pr_auc':>9}{'support':>9}")
+    for label in labels:
+        row = [metrics.get(f"{split}/tuned/{label}/{m}", float("nan")) for m in ("precision", "recall", "f1", "pr_auc")]
+        support = int(metrics.get(f"{split}/tuned/{label}/support", 0))
+        print(f"{label:<22}{row[0]:>10.3f}{row[1]:>9.3f}{row[2]:>8.3f}{row[3]:>9.3f}{support:>9}")
+    print(f"micro F1 {metrics[f'{split}/tuned/f1_micro']:.3f}   macro F1 {metrics[f'{split}/tuned/f1_macro']:.3f}"
+          f"   (default 0.5 thresholds: micro {metrics[f'{split}/default/f1_micro']:.3f},"
+          f" macro {metrics[f'{split}/default/f1_macro']:.3f})")
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from framing import load_model
+    from framing.scoring import score_corpus
+    from framing.scoring.sources import SourceOptions
+
+    predictor = load_model(args.model)
+    options = SourceOptions(text_column=args.text_column, id_column=args.id_column, unit=args.unit)
+    summary = score_corpus(
+        predictor, Path(args.input), Path(args.output), options,
+        batch_size=args.batch_size, evidence_k=args.evidence, progress=not args.quiet,
+    )
+    print(summary.table())
+    print(f"output: {args.output}")
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from framing.config import load_config
+    from framing.training import prepare_data
+
+    config = load_config(list(args.overrides), args.config_dir)
+    splits = prepare_data(config)
+    for split in splits.all():
+        print(f"{split.name}: {len(split)} rows, {len(set(split.groups))} groups, {len(split.rejects)} rejected")
+    print(f"labels: {', '.join(splits.label_names)}")
+    print("no duplicates across splits" if config.data.duplicate_check else "duplicate check off")
+    return 0
+
+
+def _split(args: argparse.Namespace) -> int:
+    from framing.data.split_files import split_file
+
+    written = split_file(Path(args.input), Path(args.output_dir), args.group_column, tuple(args.fractions), args.seed)
+    for name, count in written.items():
+        print(f"{name}: {count} rows")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="framing", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train, evaluate and log one model")
+    train.add_argument("overrides", nargs="*", help="key=value or group=name, e.g. model=tfidf seed=7")
+    train.add_argument("--register", help="register the model under this name")
+    train.add_argument("--alias", help="alias for the registered version, e.g. champion")
+    train.add_argument("--config-dir", type=Path, default=None)
+    train.set_defaults(handler=_train)
+
+    predict = commands.add_parser("predict", help="score articles or paragraphs with a model")
+    predict.add_argument("--model", required=True, help="runs:/..., models:/name@alias, models:/name/N or a folder")
+    predict.add_argument("--input", required=True, help=".txt file or folder, or a CSV/JSONL/Parquet table")
+    predict.add_argument("--output", required=True, help="output .jsonl, .csv or .parquet")
+    predict.add_argument("--text-column", default="text")
+    predict.add_argument("--id-column", default="article_id")
+    predict.add_argument("--unit", choices=["article", "paragraph"], default="article",
+                         help="whether each table row is a whole article (split it) or one paragraph")
+    predict.add_argument("--batch-size", type=int, default=256)
+    predict.add_argument("--evidence", type=int, default=5, help="n-grams of evidence per flagged label")
+    predict.add_argument("--quiet", action="store_true", help="no progress bar")
+    predict.set_defaults(handler=_predict)
+
+    validate = commands.add_parser("validate", help="read and check a config's data without training")
+    validate.add_argument("overrides", nargs="*")
+    validate.add_argument("--config-dir", type=Path, default=None)
+    validate.set_defaults(handler=_validate)
+
+    split = commands.add_parser("split", help="write grouped train/validation/test files from one table")
+    split.add_argument("--input", required=True)
+    split.add_argument("--output-dir", required=True)
+    split.add_argument("--group-column", default="article_id")
+    split.add_argument("--fractions", type=float, nargs=3, default=[0.7, 0.15, 0.15])
+    split.add_argument("--seed", type=int, default=13)
+    split.set_defaults(handler=_split)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+    try:
+        return int(args.handler(args))
+    except FramingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

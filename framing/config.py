@@ -1,0 +1,209 @@
+"""Typed run configuration, composed from YAML groups, an experiment file and overrides.
+
+Composition order (later wins), in the spirit of lightning-hydra-template but
+without its machinery:
+
+1. ``configs/config.yaml``: top-level keys and ``defaults``, the file chosen
+   for each group (``data``, ``model``, ``train``, ``tracking``);
+2. ``experiments/NAME.yaml`` when ``experiment=NAME`` is given: its own
+   ``defaults`` pick group files, the rest overrides only what changes;
+3. ``group=name`` arguments (``model=transformer``) pick group files;
+4. ``key=value`` arguments (``model.C=2``, ``seed=7``).
+
+OmegaConf merges the YAML; pydantic validates the result once into frozen
+objects, so an unknown key or a bad value fails before any work starts, with a
+message naming the key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from framing.errors import ConfigError
+
+GROUPS = ("data", "model", "train", "tracking")
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataConfig(_Strict):
+    """Where the labelled paragraphs are and how to read them."""
+
+    train: Path
+    validation: Path
+    test: Path | None = None
+    format: Literal["auto", "csv", "jsonl", "parquet", "hf"] = "auto"
+    text_column: str = "text"
+    label_column: str | None = "labels"
+    label_columns: list[str] | None = Field(
+        default=None, description="Wide format: one 0/1 column per label, used instead of label_column."
+    )
+    label_delimiter: str = "|"
+    id_column: str | None = "id"
+    group_column: str | None = "article_id"
+    task: Literal["multilabel", "multiclass"] = "multilabel"
+    labels: list[str] | None = Field(
+        default=None, description="The label set in order; a row with another label is an error."
+    )
+    bad_rows: Literal["error", "skip"] = "error"
+    rejects_dir: Path = Path("rejects")
+    duplicate_check: bool = True
+    near_duplicate_threshold: float = Field(default=0.9, gt=0.0, le=1.0)
+
+    @field_validator("label_delimiter")
+    @classmethod
+    def _delimiter_not_empty(cls, value: str) -> str:
+        if not value:
+            raise ValueError("must not be empty")
+        return value
+
+
+class TfidfConfig(_Strict):
+    """TF-IDF word + character n-grams and a (one-vs-rest) logistic regression."""
+
+    family: Literal["tfidf"] = "tfidf"
+    word_ngram_range: tuple[int, int] = (1, 2)
+    char_ngram_range: tuple[int, int] | None = (2, 5)
+    min_df: int = Field(default=1, ge=1)
+    max_features: int | None = Field(default=200_000, gt=0)
+    sublinear_tf: bool = True
+    C: float = Field(default=4.0, gt=0.0)
+    class_weight: Literal["balanced"] | None = "balanced"
+    max_iter: int = Field(default=2000, gt=0)
+
+
+ModelConfig = Annotated[TfidfConfig, Field(discriminator="family")]
+
+
+class TrainConfig(_Strict):
+    """Decision thresholds and evaluation settings."""
+
+    tune_thresholds: bool = True
+    default_threshold: float = Field(default=0.5, gt=0.0, lt=1.0)
+    min_threshold: float = Field(default=0.05, gt=0.0, lt=1.0)
+    max_threshold: float = Field(default=0.95, gt=0.0, lt=1.0)
+    error_analysis_rows: int = Field(default=25, ge=0)
+
+
+class TrackingConfig(_Strict):
+    """Where runs go. ``uri: null`` means $MLFLOW_TRACKING_URI, else the embedded SQLite store."""
+
+    uri: str | None = None
+    artifact_root: Path = Path("mlartifacts")
+    experiment: str = "framing"
+    run_name: str | None = None
+    model_name: str | None = Field(default=None, description="Register the model under this name.")
+    alias: str | None = Field(default=None, description="Alias set on the registered version.")
+
+
+class Config(_Strict):
+    """The whole resolved configuration of one training run."""
+
+    seed: int = 42
+    experiment: str | None = None
+    data: DataConfig
+    model: ModelConfig
+    train: TrainConfig = TrainConfig()
+    tracking: TrackingConfig = TrackingConfig()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain, YAML-safe values (paths as strings), as logged with the run."""
+        return self.model_dump(mode="json")
+
+
+def default_config_dir() -> Path:
+    """``configs/`` of the working directory when present, else the project's own."""
+    local = Path("configs")
+    return local if (local / "config.yaml").is_file() else PROJECT_ROOT / "configs"
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found")
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    return loaded
+
+
+def _split_overrides(overrides: list[str]) -> tuple[dict[str, str], list[str]]:
+    """Separate ``group=name`` choices from ``dotted.key=value`` overrides."""
+    choices: dict[str, str] = {}
+    dotlist: list[str] = []
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"override {item!r}: expected key=value")
+        if key in GROUPS or key == "experiment":
+            choices[key] = value
+        else:
+            dotlist.append(item)
+    return choices, dotlist
+
+
+def compose(overrides: list[str] | None = None, config_dir: Path | None = None) -> dict[str, Any]:
+    """Merge the YAML layers into one plain dict (not yet validated)."""
+    config_dir = config_dir or default_config_dir()
+    choices, dotlist = _split_overrides(list(overrides or []))
+    base = _read_yaml(config_dir / "config.yaml")
+    selected: dict[str, str] = dict(base.pop("defaults", {}) or {})
+    experiment_body: dict[str, Any] = {}
+    experiment = choices.pop("experiment", None) or base.get("experiment")
+    if experiment:
+        experiment_dir = config_dir.parent / "experiments"
+        experiment_body = _read_yaml(experiment_dir / f"{experiment}.yaml")
+        selected.update(experiment_body.pop("defaults", {}) or {})
+        base["experiment"] = experiment
+    selected.update(choices)
+    layers: list[Any] = [base]
+    for group, name in selected.items():
+        if group not in GROUPS:
+            raise ConfigError(f"defaults: unknown config group {group!r} (groups: {', '.join(GROUPS)})")
+        group_file = config_dir / group / f"{name}.yaml"
+        if not group_file.is_file():
+            available = sorted(p.stem for p in (config_dir / group).glob("*.yaml"))
+            raise ConfigError(f"{group}={name}: no {group_file} (available: {', '.join(available)})")
+        layers.append({group: _read_yaml(group_file)})
+    layers.append(experiment_body)
+    try:
+        layers.append(OmegaConf.from_dotlist(dotlist))
+        merged = OmegaConf.merge(*[OmegaConf.create(layer) for layer in layers])
+        resolved = OmegaConf.to_container(merged, resolve=True)
+    except OmegaConfBaseException as exc:
+        raise ConfigError(f"cannot compose config: {exc}") from None
+    assert isinstance(resolved, dict)
+    return {str(k): v for k, v in resolved.items()}
+
+
+def validate(raw: dict[str, Any]) -> Config:
+    """Validate a composed dict; the error names every bad key and why."""
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            key = ".".join(str(part) for part in error["loc"] if not str(part).startswith("function-"))
+            value = error.get("input")
+            shown = "" if error["type"] in {"missing", "extra_forbidden"} else f" (got {value!r})"
+            message = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
+            problems.append(f"{key}: {message}{shown}")
+        raise ConfigError("invalid config: " + "; ".join(problems)) from None
+
+
+def load_config(overrides: list[str] | None = None, config_dir: Path | None = None) -> Config:
+    """Compose and validate: the one way the rest of the package gets a ``Config``."""
+    return validate(compose(overrides, config_dir))

@@ -1,0 +1,191 @@
+"""Validate labelled rows into a ``LabelledSet`` and load the train/validation/test splits.
+
+Every problem names the file and row. With ``data.bad_rows: skip`` a bad row
+is not dropped silently: it becomes a ``Reject`` that the run counts, writes to
+a rejects file and logs to MLflow. File-level problems (a missing column) are
+always fatal because no row could be right.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from framing.config import DataConfig
+from framing.data.readers import Record, read_records
+from framing.errors import DataError
+
+
+@dataclass(frozen=True)
+class Reject:
+    """A row left out under ``bad_rows: skip``, with the reason."""
+
+    path: str
+    row: int
+    problem: str
+
+
+@dataclass
+class LabelledSet:
+    """One split: parallel lists of ids, texts, groups and label lists."""
+
+    name: str
+    path: Path
+    ids: list[str]
+    texts: list[str]
+    groups: list[str]
+    labels: list[list[str]]
+    rejects: list[Reject] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def label_matrix(self, label_names: Sequence[str]) -> np.ndarray:
+        """Binary indicator matrix [rows, labels] in the order of ``label_names``."""
+        index = {name: i for i, name in enumerate(label_names)}
+        matrix = np.zeros((len(self.labels), len(label_names)), dtype=np.int8)
+        for row, names in enumerate(self.labels):
+            for name in names:
+                matrix[row, index[name]] = 1
+        return matrix
+
+    def to_frame(self) -> Any:
+        """A pandas DataFrame view, used for dataset fingerprints and error analysis."""
+        import pandas as pd
+
+        return pd.DataFrame({"id": self.ids, "group": self.groups, "text": self.texts, "labels": self.labels})
+
+
+@dataclass
+class Splits:
+    """The three splits and the label names every matrix is ordered by."""
+
+    train: LabelledSet
+    validation: LabelledSet
+    test: LabelledSet | None
+    label_names: list[str]
+
+    def all(self) -> list[LabelledSet]:
+        return [s for s in (self.train, self.validation, self.test) if s is not None]
+
+    @property
+    def rejects(self) -> list[Reject]:
+        return [r for s in self.all() for r in s.rejects]
+
+
+def parse_labels(value: Any, config: DataConfig) -> list[str]:
+    """Labels from a list, a JSON list string, or a delimited string."""
+    if value is None:
+        return []
+    if isinstance(value, float) and np.isnan(value):
+        return []
+    if isinstance(value, (list, tuple, np.ndarray)):
+        items = list(value)
+    elif isinstance(value, str):
+        stripped = value.strip()
+        if stripped.startswith("["):
+            try:
+                items = json.loads(stripped)
+            except json.JSONDecodeError:
+                raise ValueError(f"label list {value!r} is not valid JSON") from None
+        else:
+            items = [part for part in stripped.split(config.label_delimiter)] if stripped else []
+    else:
+        items = [value]
+    labels = []
+    for item in items:
+        if not isinstance(item, str) or not item.strip():
+            raise ValueError(f"label {item!r} is not a non-empty string")
+        labels.append(item.strip())
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"label repeated in {labels}")
+    return labels
+
+
+def _wide_labels(record: Record, columns: Sequence[str]) -> list[str]:
+    labels = []
+    for column in columns:
+        value = record[column]
+        if value in (1, True, "1", "true", "True"):
+            labels.append(column)
+        elif value not in (0, False, "0", "false", "False", "", None):
+            raise ValueError(f"column {column!r} must be 0/1, got {value!r}")
+    return labels
+
+
+def _required_columns(config: DataConfig) -> list[str]:
+    columns = [config.text_column]
+    columns += list(config.label_columns) if config.label_columns else [config.label_column or "labels"]
+    columns += [c for c in (config.id_column, config.group_column) if c]
+    return columns
+
+
+def read_labelled(path: Path, name: str, config: DataConfig, known_labels: Iterable[str] | None) -> LabelledSet:
+    """Read and validate one split file; raise or collect rejects per ``bad_rows``."""
+    known = set(known_labels) if known_labels is not None else None
+    required = _required_columns(config)
+    result = LabelledSet(name=name, path=path, ids=[], texts=[], groups=[], labels=[])
+    seen_ids: dict[str, int] = {}
+    for row, record in read_records(path, config.format):
+        missing = [c for c in required if c not in record]
+        if missing:
+            raise DataError(path, f"missing column(s) {', '.join(map(repr, missing))}", row)
+        try:
+            text = record[config.text_column]
+            if not isinstance(text, str) or not text.strip():
+                raise ValueError(f"empty text in column {config.text_column!r}")
+            if config.label_columns:
+                labels = _wide_labels(record, config.label_columns)
+            else:
+                labels = parse_labels(record[config.label_column or "labels"], config)
+            if config.task == "multiclass" and len(labels) != 1:
+                raise ValueError(f"a multi-class row needs exactly one label, got {labels}")
+            unknown = [label for label in labels if known is not None and label not in known]
+            if unknown:
+                raise ValueError(f"unknown label(s) {unknown}; known: {sorted(known or [])}")
+            row_id = str(record[config.id_column]) if config.id_column else f"{name}-{row}"
+            if row_id in seen_ids:
+                raise ValueError(f"duplicate id {row_id!r} (first at row {seen_ids[row_id]})")
+            group = str(record[config.group_column]) if config.group_column else row_id
+        except ValueError as exc:
+            if config.bad_rows == "error":
+                raise DataError(path, str(exc), row) from None
+            result.rejects.append(Reject(str(path), row, str(exc)))
+            continue
+        seen_ids[row_id] = row
+        result.ids.append(row_id)
+        result.texts.append(text.strip())
+        result.groups.append(group)
+        result.labels.append(labels)
+    if not result.texts:
+        raise DataError(path, "no valid rows")
+    return result
+
+
+def load_splits(config: DataConfig) -> Splits:
+    """Read train, validation and (optional) test; fix the label order.
+
+    The label set is the configured one, else the sorted labels of the training
+    split; a validation or test label outside it is an error, because a model
+    can never predict it.
+    """
+    train = read_labelled(config.train, "train", config, config.labels)
+    label_names = list(config.labels) if config.labels else sorted({l for ls in train.labels for l in ls})
+    validation = read_labelled(config.validation, "validation", config, label_names)
+    test = read_labelled(config.test, "test", config, label_names) if config.test else None
+    return Splits(train=train, validation=validation, test=test, label_names=label_names)
+
+
+def write_rejects(rejects: Sequence[Reject], directory: Path) -> Path:
+    """Write rejects as JSON Lines (file, row, problem); returns the file path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / "rejects.jsonl"
+    with open(target, "w", encoding="utf-8") as handle:
+        for reject in rejects:
+            handle.write(json.dumps({"path": reject.path, "row": reject.row, "problem": reject.problem}) + "\n")
+    return target

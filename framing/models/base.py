@@ -1,0 +1,66 @@
+"""The one protocol every model family implements.
+
+Thresholds, metrics, evidence, MLflow logging and scoring are written once
+against ``TextClassifier``; a family only turns texts into per-label
+probabilities and stores its own files in a folder. Families are imported
+lazily so that using the TF-IDF baseline never imports torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from framing.data.dataset import LabelledSet
+
+FAMILIES = {"tfidf": "framing.models.tfidf:TfidfClassifier"}
+
+
+class TextClassifier(Protocol):
+    """A fitted or unfitted paragraph classifier over a fixed label list."""
+
+    family: str
+    labels: list[str]
+    task: str
+
+    def fit(self, train: LabelledSet, validation: LabelledSet) -> None:
+        """Learn from ``train``; ``validation`` is for early stopping, never for fitting."""
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Probabilities [len(texts), len(labels)]; rows sum to 1 for multi-class."""
+        ...
+
+    def evidence(self, texts: Sequence[str], flags: np.ndarray, k: int) -> list[dict[str, list[str]]]:
+        """For each text, the few n-grams/tokens behind each flagged label."""
+        ...
+
+    def settings(self) -> dict[str, Any]:
+        """Inference settings stored in ``framing.json`` and logged with the run."""
+        ...
+
+    def save(self, directory: Path) -> None:
+        """Write the family's own files into ``directory``."""
+
+    @classmethod
+    def load(cls, directory: Path, labels: list[str], task: str, settings: dict[str, Any]) -> TextClassifier:
+        """Read what ``save`` wrote, safely (no pickle)."""
+        ...
+
+
+def model_class(family: str) -> Any:
+    """The class implementing ``family``, imported on first use."""
+    if family not in FAMILIES:
+        raise KeyError(f"unknown model family {family!r}; known: {', '.join(FAMILIES)}")
+    module_name, _, class_name = FAMILIES[family].partition(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def build_model(model_config: Any, labels: list[str], task: str, seed: int) -> TextClassifier:
+    """An unfitted model of the configured family."""
+    cls = model_class(model_config.family)
+    model: TextClassifier = cls(model_config, labels=labels, task=task, seed=seed)
+    return model

@@ -1,0 +1,90 @@
+"""Write scored paragraphs in batches, atomically.
+
+Rows go to a temporary file beside the target; only a finished run renames it
+to the final name, so a crash never leaves a half-written file that looks
+complete. The format follows the output's extension.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import pandas as pd
+
+from framing.errors import DataError
+
+FORMATS = {".jsonl": "jsonl", ".csv": "csv", ".parquet": "parquet"}
+
+
+def output_format(path: Path) -> str:
+    if path.suffix.lower() not in FORMATS:
+        raise DataError(path, f"unknown output type {path.suffix or '(none)'!r}; use .jsonl, .csv or .parquet")
+    return FORMATS[path.suffix.lower()]
+
+
+class AtomicSink:
+    """Append DataFrame batches; ``commit`` publishes the file under its final name."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.format = output_format(path)
+        self.partial = path.with_name(f".{path.name}.partial")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer: Any = None
+        self._handle: Any = None
+        self.rows = 0
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if self.format == "jsonl":
+            if self._handle is None:
+                self._handle = open(self.partial, "w", encoding="utf-8")
+            for record in frame.to_dict(orient="records"):
+                self._handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        elif self.format == "csv":
+            flat = frame.copy()
+            for column in ("labels", "evidence"):
+                if column in flat:
+                    flat[column] = flat[column].map(lambda v: json.dumps(v, ensure_ascii=False))
+            flat.to_csv(self.partial, mode="a" if self.rows else "w", header=not self.rows, index=False)
+        else:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            flat = frame.copy()
+            if "evidence" in flat:
+                flat["evidence"] = flat["evidence"].map(lambda v: json.dumps(v, ensure_ascii=False))
+            table = pa.Table.from_pandas(flat, preserve_index=False)
+            if self._writer is None:
+                self._writer = pq.ParquetWriter(self.partial, table.schema)
+            self._writer.write_table(table.cast(self._writer.schema))
+        self.rows += len(frame)
+
+    def _close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+        if self._writer is not None:
+            self._writer.close()
+        self._handle = self._writer = None
+
+    def commit(self) -> None:
+        self._close()
+        if not self.partial.exists():
+            self.partial.write_text("", encoding="utf-8")
+        os.replace(self.partial, self.path)
+
+    def abort(self) -> None:
+        self._close()
+        self.partial.unlink(missing_ok=True)
+
+    def __enter__(self) -> AtomicSink:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+        if kind is None:
+            self.commit()
+        else:
+            self.abort()

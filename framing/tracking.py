@@ -1,0 +1,184 @@
+"""Everything MLflow: the only module of the package that imports ``mlflow``.
+
+The rest of the package computes plain values; this module decides where runs
+go (embedded SQLite store by default, a server when configured), owns the run's
+life cycle (a crash ends it FAILED, never RUNNING) and logs config, data
+fingerprints, metrics, figures, tables and exactly one model.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+from mlflow.models import infer_signature
+from mlflow.tracking import MlflowClient
+
+from framing.config import Config, TrackingConfig
+from framing.data.dataset import LabelledSet
+from framing.errors import ModelLoadError
+from framing.package import Predictor, library_versions
+from framing.pyfunc_model import PACKAGE_ARTIFACT
+
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+MODEL_NAME_IN_RUN = "model"
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def resolve_tracking_uri(config: TrackingConfig) -> str:
+    """Config key first, then ``MLFLOW_TRACKING_URI``, then the embedded SQLite store."""
+    return config.uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+
+
+def _is_local_store(uri: str) -> bool:
+    return uri.startswith(("sqlite:", "file:")) or "://" not in uri
+
+
+def use_tracking_uri(config: TrackingConfig) -> str:
+    """Point MLflow at the configured store and return its URI."""
+    uri = resolve_tracking_uri(config)
+    mlflow.set_tracking_uri(uri)
+    return uri
+
+
+def use_tracking(config: TrackingConfig) -> str:
+    """Point MLflow at the configured store; returns the experiment id (created if needed).
+
+    A new experiment on a local store gets its artifacts under
+    ``tracking.artifact_root`` in the working directory; on a server the
+    server's artifact root applies.
+    """
+    uri = use_tracking_uri(config)
+    client = MlflowClient()
+    experiment = client.get_experiment_by_name(config.experiment)
+    if experiment is not None:
+        return str(experiment.experiment_id)
+    location = config.artifact_root.resolve().as_uri() if _is_local_store(uri) else None
+    return str(client.create_experiment(config.experiment, artifact_location=location))
+
+
+def flatten(values: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    """Nested config -> {"model.C": "4.0", ...} for MLflow params."""
+    flat: dict[str, str] = {}
+    for key, value in values.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten(value, f"{name}."))
+        else:
+            flat[name] = str(value)
+    return flat
+
+
+def _git_commit() -> tuple[str, bool] | None:
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+        dirty = bool(subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True, check=True).stdout.strip())
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return commit, dirty
+
+
+class RunLogger:
+    """Logging calls for the active run; created by ``start_run``."""
+
+    def __init__(self, run: Any) -> None:
+        self.run = run
+        self.run_id: str = run.info.run_id
+
+    def log_config(self, config: Config) -> None:
+        values = config.to_dict()
+        mlflow.log_dict(values, "config.yaml")
+        mlflow.log_params(flatten(values))
+        tags = {f"version.{name}": version for name, version in library_versions().items()}
+        tags["seed"] = str(config.seed)
+        tags["model_family"] = config.model.family
+        git = _git_commit()
+        if git:
+            tags["mlflow.source.git.commit"] = git[0]
+            tags["git_dirty"] = str(git[1]).lower()
+        mlflow.set_tags(tags)
+
+    def log_split(self, split: LabelledSet, fingerprint: str) -> None:
+        """Register the split as an MLflow dataset input (name, digest, source, schema)."""
+        frame = split.to_frame()
+        frame["labels"] = frame["labels"].map(lambda labels: "|".join(labels))
+        dataset = mlflow.data.from_pandas(frame, source=str(split.path.resolve()), name=split.name)
+        mlflow.log_input(dataset, context=split.name)
+        mlflow.log_param(f"data.{split.name}_sha256", fingerprint)
+        mlflow.log_param(f"data.{split.name}_rows", len(split))
+
+    def log_metrics(self, metrics: Mapping[str, float], prefix: str = "") -> None:
+        mlflow.log_metrics({f"{prefix}{name}": value for name, value in metrics.items()})
+
+    def log_figure(self, figure: Any, path: str) -> None:
+        import matplotlib.pyplot as plt
+
+        mlflow.log_figure(figure, path)
+        plt.close(figure)
+
+    def log_table(self, frame: pd.DataFrame, path: str) -> None:
+        """Log as an MLflow table (viewable in the UI) and as CSV."""
+        mlflow.log_table(frame, artifact_file=f"{path}.json")
+        with tempfile.TemporaryDirectory() as tmp:
+            target = Path(tmp) / f"{Path(path).name}.csv"
+            frame.to_csv(target, index=False)
+            mlflow.log_artifact(str(target), artifact_path=str(Path(path).parent) if "/" in path else None)
+
+    def log_artifact(self, path: Path, artifact_path: str | None = None) -> None:
+        mlflow.log_artifact(str(path), artifact_path=artifact_path)
+
+    def log_model(self, predictor: Predictor, example_texts: list[str]) -> str:
+        """Log the single model of the run as a pyfunc defined from code; returns its URI."""
+        example = pd.DataFrame({"text": example_texts})
+        signature = infer_signature(example, predictor.predict(example_texts))
+        versions = library_versions()
+        requirements = [f"{name}=={versions[name]}" for name in ("mlflow", "scikit-learn", "skops", "pandas", "numpy", "pyarrow", "pydantic", "omegaconf", "pyyaml") if name in versions]
+        with tempfile.TemporaryDirectory() as tmp:
+            package_dir = predictor.save(Path(tmp) / PACKAGE_ARTIFACT, extra={"run_id": self.run_id})
+            mlflow.pyfunc.log_model(
+                name=MODEL_NAME_IN_RUN,
+                python_model=str(PACKAGE_DIR / "pyfunc_model.py"),
+                artifacts={PACKAGE_ARTIFACT: str(package_dir)},
+                code_paths=[str(PACKAGE_DIR)],
+                signature=signature,
+                input_example=example,
+                pip_requirements=requirements,
+                metadata={"labels": predictor.labels, "task": predictor.task,
+                          "thresholds": None if predictor.thresholds is None else [float(t) for t in predictor.thresholds]},
+            )
+        return f"runs:/{self.run_id}/{MODEL_NAME_IN_RUN}"
+
+
+@contextmanager
+def start_run(config: Config) -> Iterator[RunLogger]:
+    """Open a run in the configured experiment; an exception ends it FAILED."""
+    experiment_id = use_tracking(config.tracking)
+    with mlflow.start_run(experiment_id=experiment_id, run_name=config.tracking.run_name) as run:
+        yield RunLogger(run)
+
+
+def register(model_uri: str, name: str, alias: str | None) -> str:
+    """Register ``model_uri`` under ``name``; set ``alias`` on the new version. Returns the version."""
+    version = mlflow.register_model(model_uri, name)
+    if alias:
+        MlflowClient().set_registered_model_alias(name, alias, version.version)
+    return str(version.version)
+
+
+def download_model_package(uri: str) -> Path:
+    """Fetch the model folder behind ``runs:/``, ``models:/`` or any MLflow model URI."""
+    try:
+        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri))
+    except Exception as exc:  # MLflow raises several types for a missing run/model/version
+        raise ModelLoadError(f"cannot load model {uri!r}: {exc}") from None
+    package = local / "artifacts" / PACKAGE_ARTIFACT
+    if not package.is_dir():
+        raise ModelLoadError(f"{uri}: not a framing model (no artifacts/{PACKAGE_ARTIFACT} in it)")
+    return package

@@ -1,0 +1,138 @@
+"""One training run, in clear phases: data -> fit -> thresholds -> evaluate -> log.
+
+Data is read and checked before a run is opened, so a bad file never leaves an
+empty run behind; everything after that happens inside the MLflow run, so a
+crash marks it FAILED.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from framing import tracking
+from framing.config import Config
+from framing.data.dataset import LabelledSet, Splits, load_splits, write_rejects
+from framing.data.splits import check_no_cross_split_duplicates
+from framing.evaluation import compute_metrics, error_analysis
+from framing.models.base import build_model
+from framing.package import Predictor
+from framing.plots import confusion_matrices, pr_curves
+from framing.thresholds import apply_thresholds, tune_thresholds
+
+
+@dataclass
+class TrainingResult:
+    """What a run produced, for the console summary and for callers."""
+
+    run_id: str
+    model_uri: str
+    labels: list[str]
+    thresholds: list[float] | None
+    metrics: dict[str, float] = field(default_factory=dict)
+    registered_version: str | None = None
+
+
+def set_seed(seed: int) -> None:
+    """Seed every random source a family may use."""
+    random.seed(seed)
+    np.random.seed(seed)
+
+
+def file_fingerprint(path: Path) -> str:
+    """SHA-256 of a file, or of every file in a folder, so runs name the exact data they saw."""
+    digest = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        digest.update(file.name.encode())
+        with open(file, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def prepare_data(config: Config) -> Splits:
+    """Phase 1: read, validate and check the splits for leakage."""
+    splits = load_splits(config.data)
+    if config.data.duplicate_check:
+        check_no_cross_split_duplicates(splits.all(), config.data.near_duplicate_threshold)
+    return splits
+
+
+def _evaluate_split(
+    logger: tracking.RunLogger, predictor: Predictor, split: LabelledSet, labels: list[str], config: Config
+) -> dict[str, float]:
+    """Metrics at the default and the tuned thresholds, plus figures and error table."""
+    y_true = split.label_matrix(labels)
+    probabilities = predictor.model.predict_proba(split.texts)
+    default = None if predictor.task == "multiclass" else np.full(len(labels), config.train.default_threshold)
+    results: dict[str, float] = {}
+    for mode, thresholds in (("default", default), ("tuned", predictor.thresholds)):
+        flags = apply_thresholds(probabilities, thresholds, predictor.task)
+        metrics = compute_metrics(y_true, probabilities, flags, labels)
+        results.update({f"{split.name}/{mode}/{name}": value for name, value in metrics.items()})
+    flags = predictor.flags(probabilities)
+    logger.log_figure(confusion_matrices(y_true, flags, labels, f"{split.name} (tuned thresholds)"),
+                      f"plots/{split.name}_confusion_matrices.png")
+    logger.log_figure(pr_curves(y_true, probabilities, predictor.thresholds, labels, f"{split.name} PR curves"),
+                      f"plots/{split.name}_pr_curves.png")
+    errors = error_analysis(split.ids, split.texts, y_true, probabilities, flags, labels, config.train.error_analysis_rows)
+    logger.log_table(errors, f"error_analysis/{split.name}_worst_errors")
+    return results
+
+
+def run_training(config: Config) -> TrainingResult:
+    """Train, evaluate and log one model; returns its URI and metrics."""
+    set_seed(config.seed)
+    splits = prepare_data(config)
+    labels = splits.label_names
+    task = config.data.task
+    with tracking.start_run(config) as logger:
+        logger.log_config(config)
+        for split in splits.all():
+            logger.log_split(split, file_fingerprint(split.path))
+        rejects = splits.rejects
+        logger.log_metrics({"data/rejected_rows": float(len(rejects))})
+        if rejects:
+            logger.log_artifact(write_rejects(rejects, config.data.rejects_dir), "data")
+
+        model = build_model(config.model, labels=labels, task=task, seed=config.seed)
+        started = time.perf_counter()
+        model.fit(splits.train, splits.validation)
+        logger.log_metrics({"train/seconds": time.perf_counter() - started})
+
+        thresholds: np.ndarray | None = None
+        if task == "multilabel":
+            thresholds = np.full(len(labels), config.train.default_threshold)
+            if config.train.tune_thresholds:
+                thresholds = tune_thresholds(
+                    splits.validation.label_matrix(labels),
+                    model.predict_proba(splits.validation.texts),
+                    default=config.train.default_threshold,
+                    low=config.train.min_threshold,
+                    high=config.train.max_threshold,
+                )
+            logger.log_metrics({f"threshold/{label}": float(t) for label, t in zip(labels, thresholds, strict=True)})
+        predictor = Predictor(model=model, thresholds=thresholds)
+
+        metrics: dict[str, float] = {}
+        for split in [splits.validation] + ([splits.test] if splits.test else []):
+            metrics.update(_evaluate_split(logger, predictor, split, labels, config))
+        logger.log_metrics(metrics)
+
+        model_uri = logger.log_model(predictor, splits.validation.texts[:3])
+        result = TrainingResult(
+            run_id=logger.run_id,
+            model_uri=model_uri,
+            labels=labels,
+            thresholds=None if thresholds is None else [float(t) for t in thresholds],
+            metrics=metrics,
+        )
+        if config.tracking.model_name:
+            result.registered_version = tracking.register(model_uri, config.tracking.model_name, config.tracking.alias)
+    return result
