@@ -129,8 +129,19 @@ class TfidfClassifier:
         return {"config": self.config.model_dump(mode="json") if self.config else None}
 
     def save(self, directory: Path) -> None:
+        """Dump with skops after slimming the vectorizers.
+
+        skops stores every numpy scalar as its own array entry, so a
+        vocabulary of numpy ints takes minutes to write; plain ints store as
+        one JSON object. ``stop_words_`` only records pruned terms and is not
+        needed to transform (scikit-learn documents deleting it).
+        """
         import skops.io as sio
 
+        for _, vectorizer in self.pipeline.named_steps["features"].transformer_list:
+            vectorizer.vocabulary_ = {term: int(index) for term, index in vectorizer.vocabulary_.items()}
+            if hasattr(vectorizer, "stop_words_"):
+                del vectorizer.stop_words_
         sio.dump(self.pipeline, directory / MODEL_FILE)
 
     @classmethod
