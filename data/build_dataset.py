@@ -21,7 +21,7 @@ from pathlib import Path
 from framing.config import DataConfig
 from framing.data.dataset import load_splits
 from framing.data.split_files import split_file
-from framing.data.splits import check_no_cross_split_duplicates
+from framing.data.splits import check_no_cross_split_duplicates, normalise_text
 
 HERE = Path(__file__).resolve().parent
 LABELS = ["media_bias_claim", "foreign_hostility", "humanitarian", "security_threat", "diplomacy"]
@@ -60,8 +60,26 @@ def paragraph_rows(article_files: list[Path]) -> list[dict[str, object]]:
     return rows
 
 
+def drop_repeats(rows: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Keep the first of paragraphs that are identical after normalisation.
+
+    Scraped pages repeat boilerplate ("All news", "Read also"); one copy is
+    enough to learn from, and copies in two splits would leak.
+    """
+    seen: set[str] = set()
+    kept = []
+    for row in rows:
+        key = normalise_text(str(row["text"]))
+        if key in seen:
+            print(f"dropped repeated paragraph {row['id']}: {row['text']!r}")
+            continue
+        seen.add(key)
+        kept.append(row)
+    return kept
+
+
 def main() -> None:
-    rows = paragraph_rows(sorted((HERE / "articles").glob("*.jsonl")))
+    rows = drop_repeats(paragraph_rows(sorted((HERE / "articles").glob("*.jsonl"))))
     output = HERE / "framing"
     with tempfile.TemporaryDirectory() as tmp:
         table = Path(tmp) / "paragraphs.jsonl"
@@ -73,8 +91,11 @@ def main() -> None:
     splits = load_splits(config)
     check_no_cross_split_duplicates(splits.all(), config.near_duplicate_threshold)
 
-    print(f"articles: {len({r['article_id'] for r in rows})}, paragraphs: {len(rows)}, "
-          f"outlets: {len({r['outlet'] for r in rows})}, years: {min(r['date'] for r in rows)[:4]}-{max(r['date'] for r in rows)[:4]}")
+    years = sorted(str(r["date"])[:4] for r in rows)
+    print(
+        f"articles: {len({r['article_id'] for r in rows})}, paragraphs: {len(rows)}, "
+        f"outlets: {len({r['outlet'] for r in rows})}, years: {years[0]}-{years[-1]}"
+    )
     header = "| split | articles | paragraphs | " + " | ".join(LABELS) + " | no label | hard negatives |"
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
@@ -85,10 +106,17 @@ def main() -> None:
             "media_bias_claim" not in labels and bool(MEDIA_WORDS.search(text))
             for text, labels in zip(split.texts, split.labels, strict=True)
         )
-        cells = [split.name, len(set(split.groups)), len(split)] + [counts[label] for label in LABELS] + [no_label, hard]
+        cells = (
+            [split.name, len(set(split.groups)), len(split)] + [counts[label] for label in LABELS] + [no_label, hard]
+        )
         print("| " + " | ".join(str(c) for c in cells) + " |")
-    claims = [t for t, ls in zip((r["text"] for r in rows), (r["labels"] for r in rows), strict=True) if "media_bias_claim" in ls]
-    print(f"media_bias_claim paragraphs containing 'bias': {sum('bias' in str(t).lower() for t in claims)} of {len(claims)}")
+    claims = [
+        t
+        for t, ls in zip((r["text"] for r in rows), (r["labels"] for r in rows), strict=True)
+        if "media_bias_claim" in ls
+    ]
+    with_bias = sum("bias" in str(text).lower() for text in claims)
+    print(f"media_bias_claim paragraphs containing 'bias': {with_bias} of {len(claims)}")
 
 
 if __name__ == "__main__":

@@ -18,14 +18,16 @@ from framing.errors import FramingError
 
 def _train(args: argparse.Namespace) -> int:
     from framing.config import load_config
-    from framing.training import run_training
 
     overrides = list(args.overrides)
     if args.register:
         overrides.append(f"tracking.model_name={args.register}")
     if args.alias:
         overrides.append(f"tracking.alias={args.alias}")
-    config = load_config(overrides, args.config_dir)
+    config = load_config(overrides, args.config_dir)  # fails fast, before heavy imports
+
+    from framing.training import run_training
+
     result = run_training(config)
     _print_metrics(result.metrics, result.labels)
     print(f"run_id: {result.run_id}")
@@ -44,9 +46,11 @@ def _print_metrics(metrics: dict[str, float], labels: list[str]) -> None:
         row = [metrics.get(f"{split}/tuned/{label}/{m}", float("nan")) for m in ("precision", "recall", "f1", "pr_auc")]
         support = int(metrics.get(f"{split}/tuned/{label}/support", 0))
         print(f"{label:<22}{row[0]:>10.3f}{row[1]:>9.3f}{row[2]:>8.3f}{row[3]:>9.3f}{support:>9}")
-    print(f"micro F1 {metrics[f'{split}/tuned/f1_micro']:.3f}   macro F1 {metrics[f'{split}/tuned/f1_macro']:.3f}"
-          f"   (default 0.5 thresholds: micro {metrics[f'{split}/default/f1_micro']:.3f},"
-          f" macro {metrics[f'{split}/default/f1_macro']:.3f})")
+    print(
+        f"micro F1 {metrics[f'{split}/tuned/f1_micro']:.3f}   macro F1 {metrics[f'{split}/tuned/f1_macro']:.3f}"
+        f"   (default 0.5 thresholds: micro {metrics[f'{split}/default/f1_micro']:.3f},"
+        f" macro {metrics[f'{split}/default/f1_macro']:.3f})"
+    )
 
 
 def _predict(args: argparse.Namespace) -> int:
@@ -57,8 +61,13 @@ def _predict(args: argparse.Namespace) -> int:
     predictor = load_model(args.model)
     options = SourceOptions(text_column=args.text_column, id_column=args.id_column, unit=args.unit)
     summary = score_corpus(
-        predictor, Path(args.input), Path(args.output), options,
-        batch_size=args.batch_size, evidence_k=args.evidence, progress=not args.quiet,
+        predictor,
+        Path(args.input),
+        Path(args.output),
+        options,
+        batch_size=args.batch_size,
+        evidence_k=args.evidence,
+        progress=not args.quiet,
     )
     print(summary.table())
     print(f"output: {args.output}")
@@ -104,8 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--output", required=True, help="output .jsonl, .csv or .parquet")
     predict.add_argument("--text-column", default="text")
     predict.add_argument("--id-column", default="article_id")
-    predict.add_argument("--unit", choices=["article", "paragraph"], default="article",
-                         help="whether each table row is a whole article (split it) or one paragraph")
+    predict.add_argument(
+        "--unit",
+        choices=["article", "paragraph"],
+        default="article",
+        help="whether each table row is a whole article (split it) or one paragraph",
+    )
     predict.add_argument("--batch-size", type=int, default=256)
     predict.add_argument("--evidence", type=int, default=5, help="n-grams of evidence per flagged label")
     predict.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -129,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     try:
         return int(args.handler(args))
     except FramingError as exc:

@@ -74,6 +74,8 @@ class TfidfConfig(_Strict):
     word_ngram_range: tuple[int, int] = (1, 2)
     char_ngram_range: tuple[int, int] | None = (2, 5)
     min_df: int = Field(default=1, ge=1)
+    max_df: float = Field(default=1.0, gt=0.0, le=1.0, description="Drop terms in more than this share of paragraphs.")
+    stop_words: Literal["english"] | None = Field(default=None, description="Stop list for the word n-grams.")
     max_features: int | None = Field(default=200_000, gt=0)
     sublinear_tf: bool = True
     C: float = Field(default=4.0, gt=0.0)
@@ -82,6 +84,7 @@ class TfidfConfig(_Strict):
 
 
 ModelConfig = Annotated[TfidfConfig, Field(discriminator="family")]
+MODEL_FAMILIES = ("tfidf",)
 
 
 class TrainConfig(_Strict):
@@ -196,9 +199,12 @@ def validate(raw: dict[str, Any]) -> Config:
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
-            key = ".".join(str(part) for part in error["loc"] if not str(part).startswith("function-"))
+            loc = list(error["loc"])
+            if len(loc) > 1 and loc[0] == "model" and loc[1] in MODEL_FAMILIES:
+                del loc[1]  # the union's tag: "model.C", not "model.tfidf.C"
+            key = ".".join(str(part) for part in loc)
             value = error.get("input")
-            shown = "" if error["type"] in {"missing", "extra_forbidden"} else f" (got {value!r})"
+            shown = "" if error["type"] in {"missing", "extra_forbidden"} else f" (got {value!r:.80})"
             message = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
             problems.append(f"{key}: {message}{shown}")
         raise ConfigError("invalid config: " + "; ".join(problems)) from None

@@ -14,7 +14,9 @@ import pandas as pd
 from sklearn.metrics import average_precision_score, precision_recall_fscore_support
 
 
-def compute_metrics(y_true: np.ndarray, probabilities: np.ndarray, flags: np.ndarray, labels: Sequence[str]) -> dict[str, float]:
+def compute_metrics(
+    y_true: np.ndarray, probabilities: np.ndarray, flags: np.ndarray, labels: Sequence[str]
+) -> dict[str, float]:
     """Micro/macro F1, precision, recall; per-label P/R/F1/support; PR-AUC.
 
     PR-AUC (average precision) does not depend on thresholds; it is NaN-free:
@@ -23,9 +25,7 @@ def compute_metrics(y_true: np.ndarray, probabilities: np.ndarray, flags: np.nda
     """
     metrics: dict[str, float] = {}
     for average in ("micro", "macro"):
-        precision, recall, f1, _ = precision_recall_fscore_support(
-            y_true, flags, average=average, zero_division=0
-        )
+        precision, recall, f1, _ = precision_recall_fscore_support(y_true, flags, average=average, zero_division=0)
         metrics[f"f1_{average}"] = float(f1)
         metrics[f"precision_{average}"] = float(precision)
         metrics[f"recall_{average}"] = float(recall)
@@ -64,10 +64,16 @@ def error_analysis(
         worst = [("false_positive", i) for i in false_pos[np.argsort(-score[false_pos])][:rows_per_kind]]
         worst += [("false_negative", i) for i in false_neg[np.argsort(score[false_neg])][:rows_per_kind]]
         for kind, i in worst:
-            gold = [labels[k] for k in np.flatnonzero(y_true[i])]
+            gold = [labels[int(k)] for k in np.flatnonzero(y_true[i])]
             records.append(
-                {"label": label, "error": kind, "probability": round(float(score[i]), 4),
-                 "id": ids[i], "gold_labels": ", ".join(gold), "text": texts[i]}
+                {
+                    "label": label,
+                    "error": kind,
+                    "probability": round(float(score[i]), 4),
+                    "id": ids[i],
+                    "gold_labels": ", ".join(gold),
+                    "text": texts[i],
+                }
             )
     columns = ["label", "error", "probability", "id", "gold_labels", "text"]
     return pd.DataFrame.from_records(records, columns=columns)

@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from sklearn.metrics import precision_recall_curve  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from sklearn.metrics import precision_recall_curve
 
 
-def _grid(n: int) -> tuple[Figure, np.ndarray]:
+def _grid(n: int) -> tuple[Figure, list[Any]]:
     columns = min(n, 3)
     rows = math.ceil(n / columns)
     figure, axes = plt.subplots(rows, columns, figsize=(4 * columns, 3.6 * rows), squeeze=False)
     for ax in axes.flat[n:]:
         ax.axis("off")
-    return figure, axes.flat
+    return figure, list(axes.flat)
 
 
 def confusion_matrices(y_true: np.ndarray, flags: np.ndarray, labels: Sequence[str], title: str) -> Figure:
@@ -28,7 +29,9 @@ def confusion_matrices(y_true: np.ndarray, flags: np.ndarray, labels: Sequence[s
     figure, axes = _grid(len(labels))
     for j, (ax, label) in enumerate(zip(axes, labels, strict=False)):
         truth, pred = y_true[:, j].astype(bool), flags[:, j].astype(bool)
-        cells = np.array([[np.sum(~truth & ~pred), np.sum(~truth & pred)], [np.sum(truth & ~pred), np.sum(truth & pred)]])
+        cells = np.array(
+            [[np.sum(~truth & ~pred), np.sum(~truth & pred)], [np.sum(truth & ~pred), np.sum(truth & pred)]]
+        )
         ax.imshow(cells, cmap="Blues")
         for (r, c), value in np.ndenumerate(cells):
             ax.text(c, r, str(value), ha="center", va="center", color="black", fontsize=12)
@@ -42,7 +45,9 @@ def confusion_matrices(y_true: np.ndarray, flags: np.ndarray, labels: Sequence[s
     return figure
 
 
-def pr_curves(y_true: np.ndarray, probabilities: np.ndarray, thresholds: np.ndarray | None, labels: Sequence[str], title: str) -> Figure:
+def pr_curves(
+    y_true: np.ndarray, probabilities: np.ndarray, thresholds: np.ndarray | None, labels: Sequence[str], title: str
+) -> Figure:
     """Precision-recall curve per label, with the chosen threshold marked."""
     figure, axes = _grid(len(labels))
     for j, (ax, label) in enumerate(zip(axes, labels, strict=False)):

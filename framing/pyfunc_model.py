@@ -10,6 +10,8 @@ Input: a DataFrame with a ``text`` column. Output: a DataFrame with
 
 from __future__ import annotations
 
+from typing import Any
+
 import mlflow
 import pandas as pd
 from mlflow.pyfunc import PythonModel
@@ -24,17 +26,13 @@ class FramingPyfunc(PythonModel):
 
     predictor: Predictor
 
-    def load_context(self, context):  # type: ignore[no-untyped-def]
+    def load_context(self, context: Any) -> None:
         self.predictor = load_package(context.artifacts[PACKAGE_ARTIFACT])
 
-    def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
-        if isinstance(model_input, pd.DataFrame):
-            if "text" not in model_input.columns:
-                raise ValueError("input DataFrame needs a 'text' column")
-            texts = model_input["text"].astype(str).tolist()
-        else:
-            texts = [str(t) for t in model_input]
-        return self.predictor.predict(texts)
+    def predict(self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None) -> pd.DataFrame:
+        if "text" not in model_input.columns:
+            raise ValueError("input DataFrame needs a 'text' column")
+        return self.predictor.predict(model_input["text"].astype(str).tolist())
 
 
 mlflow.models.set_model(FramingPyfunc())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
+import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 
 import mlflow
 import pandas as pd
+from mlflow.data.pandas_dataset import from_pandas
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 
@@ -79,7 +81,9 @@ def flatten(values: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
 def _git_commit() -> tuple[str, bool] | None:
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
-        dirty = bool(subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True, check=True).stdout.strip())
+        dirty = bool(
+            subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True, check=True).stdout.strip()
+        )
     except (OSError, subprocess.CalledProcessError):
         return None
     return commit, dirty
@@ -109,7 +113,10 @@ class RunLogger:
         """Register the split as an MLflow dataset input (name, digest, source, schema)."""
         frame = split.to_frame()
         frame["labels"] = frame["labels"].map(lambda labels: "|".join(labels))
-        dataset = mlflow.data.from_pandas(frame, source=str(split.path.resolve()), name=split.name)
+        with warnings.catch_warnings():
+            # A plain path matches two equivalent local source types; MLflow warns and picks one.
+            warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted")
+            dataset = from_pandas(frame, source=str(split.path.resolve()), name=split.name)
         mlflow.log_input(dataset, context=split.name)
         mlflow.log_param(f"data.{split.name}_sha256", fingerprint)
         mlflow.log_param(f"data.{split.name}_rows", len(split))
@@ -139,7 +146,21 @@ class RunLogger:
         example = pd.DataFrame({"text": example_texts})
         signature = infer_signature(example, predictor.predict(example_texts))
         versions = library_versions()
-        requirements = [f"{name}=={versions[name]}" for name in ("mlflow", "scikit-learn", "skops", "pandas", "numpy", "pyarrow", "pydantic", "omegaconf", "pyyaml") if name in versions]
+        requirements = [
+            f"{name}=={versions[name]}"
+            for name in (
+                "mlflow",
+                "scikit-learn",
+                "skops",
+                "pandas",
+                "numpy",
+                "pyarrow",
+                "pydantic",
+                "omegaconf",
+                "pyyaml",
+            )
+            if name in versions
+        ]
         with tempfile.TemporaryDirectory() as tmp:
             package_dir = predictor.save(Path(tmp) / PACKAGE_ARTIFACT, extra={"run_id": self.run_id})
             mlflow.pyfunc.log_model(
@@ -150,8 +171,11 @@ class RunLogger:
                 signature=signature,
                 input_example=example,
                 pip_requirements=requirements,
-                metadata={"labels": predictor.labels, "task": predictor.task,
-                          "thresholds": None if predictor.thresholds is None else [float(t) for t in predictor.thresholds]},
+                metadata={
+                    "labels": predictor.labels,
+                    "task": predictor.task,
+                    "thresholds": None if predictor.thresholds is None else [float(t) for t in predictor.thresholds],
+                },
             )
         return f"runs:/{self.run_id}/{MODEL_NAME_IN_RUN}"
 

@@ -77,11 +77,17 @@ def _evaluate_split(
         metrics = compute_metrics(y_true, probabilities, flags, labels)
         results.update({f"{split.name}/{mode}/{name}": value for name, value in metrics.items()})
     flags = predictor.flags(probabilities)
-    logger.log_figure(confusion_matrices(y_true, flags, labels, f"{split.name} (tuned thresholds)"),
-                      f"plots/{split.name}_confusion_matrices.png")
-    logger.log_figure(pr_curves(y_true, probabilities, predictor.thresholds, labels, f"{split.name} PR curves"),
-                      f"plots/{split.name}_pr_curves.png")
-    errors = error_analysis(split.ids, split.texts, y_true, probabilities, flags, labels, config.train.error_analysis_rows)
+    logger.log_figure(
+        confusion_matrices(y_true, flags, labels, f"{split.name} (tuned thresholds)"),
+        f"plots/{split.name}_confusion_matrices.png",
+    )
+    logger.log_figure(
+        pr_curves(y_true, probabilities, predictor.thresholds, labels, f"{split.name} PR curves"),
+        f"plots/{split.name}_pr_curves.png",
+    )
+    errors = error_analysis(
+        split.ids, split.texts, y_true, probabilities, flags, labels, config.train.error_analysis_rows
+    )
     logger.log_table(errors, f"error_analysis/{split.name}_worst_errors")
     return results
 

@@ -175,7 +175,7 @@ def load_splits(config: DataConfig) -> Splits:
     can never predict it.
     """
     train = read_labelled(config.train, "train", config, config.labels)
-    label_names = list(config.labels) if config.labels else sorted({l for ls in train.labels for l in ls})
+    label_names = list(config.labels) if config.labels else sorted({label for row in train.labels for label in row})
     validation = read_labelled(config.validation, "validation", config, label_names)
     test = read_labelled(config.test, "test", config, label_names) if config.test else None
     return Splits(train=train, validation=validation, test=test, label_names=label_names)

@@ -42,7 +42,7 @@ def detect_format(path: Path, declared: str = "auto") -> str:
 
 def _open_binary(path: Path) -> io.BufferedIOBase:
     if path.suffix.lower() == ".gz":
-        return gzip.open(path, "rb")  # type: ignore[return-value]
+        return gzip.open(path, "rb")
     return open(path, "rb")
 
 

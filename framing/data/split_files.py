@@ -8,6 +8,7 @@ JSON Lines with every original column kept.
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack
 from pathlib import Path
 
 from framing.data.readers import read_records
@@ -28,15 +29,16 @@ def split_file(
         if group_column not in record:
             raise DataError(input_path, f"missing group column {group_column!r}", row)
         records.append(record)
-    assignment = assign_group_splits([str(r[group_column]) for r in records], (fractions[0], fractions[1], fractions[2]), seed)
+    assignment = assign_group_splits(
+        [str(r[group_column]) for r in records], (fractions[0], fractions[1], fractions[2]), seed
+    )
     output_dir.mkdir(parents=True, exist_ok=True)
     counts = dict.fromkeys(SPLIT_NAMES, 0)
-    handles = {name: open(output_dir / f"{name}.jsonl", "w", encoding="utf-8") for name in SPLIT_NAMES}
-    try:
+    with ExitStack() as stack:
+        handles = {
+            name: stack.enter_context(open(output_dir / f"{name}.jsonl", "w", encoding="utf-8")) for name in SPLIT_NAMES
+        }
         for record, name in zip(records, assignment, strict=True):
             handles[name].write(json.dumps(record, ensure_ascii=False) + "\n")
             counts[name] += 1
-    finally:
-        for handle in handles.values():
-            handle.close()
     return counts

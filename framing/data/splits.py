@@ -100,9 +100,7 @@ def check_no_cross_split_duplicates(splits: Sequence[LabelledSet], threshold: fl
         )
 
 
-def assign_group_splits(
-    groups: Sequence[str], fractions: tuple[float, float, float], seed: int
-) -> list[str]:
+def assign_group_splits(groups: Sequence[str], fractions: tuple[float, float, float], seed: int) -> list[str]:
     """Give every row the split of its group; groups are shuffled with ``seed``.
 
     Returns one of ``train``/``validation``/``test`` per row. Fractions are of

@@ -52,6 +52,8 @@ class TfidfClassifier:
                 TfidfVectorizer(
                     ngram_range=cfg.word_ngram_range,
                     min_df=cfg.min_df,
+                    max_df=cfg.max_df,
+                    stop_words=cfg.stop_words,
                     max_features=cfg.max_features,
                     sublinear_tf=cfg.sublinear_tf,
                     strip_accents="unicode",
@@ -66,6 +68,7 @@ class TfidfClassifier:
                         analyzer="char_wb",
                         ngram_range=cfg.char_ngram_range,
                         min_df=cfg.min_df,
+                        max_df=cfg.max_df,
                         max_features=cfg.max_features,
                         sublinear_tf=cfg.sublinear_tf,
                         strip_accents="unicode",
@@ -119,9 +122,7 @@ class TfidfClassifier:
             for label_index in np.flatnonzero(flags[row]):
                 contribution = data * weights[label_index, columns]
                 order = np.argsort(-contribution)[:k]
-                explained[self.labels[label_index]] = [
-                    str(names[columns[i]]) for i in order if contribution[i] > 0
-                ]
+                explained[self.labels[label_index]] = [str(names[columns[i]]) for i in order if contribution[i] > 0]
             result.append(explained)
         return result
 

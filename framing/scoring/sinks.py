@@ -41,7 +41,7 @@ class AtomicSink:
     def write(self, frame: pd.DataFrame) -> None:
         if self.format == "jsonl":
             if self._handle is None:
-                self._handle = open(self.partial, "w", encoding="utf-8")
+                self._handle = open(self.partial, "w", encoding="utf-8")  # noqa: SIM115 - open across batches
             for record in frame.to_dict(orient="records"):
                 self._handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
         elif self.format == "csv":
@@ -83,7 +83,9 @@ class AtomicSink:
     def __enter__(self) -> AtomicSink:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         if kind is None:
             self.commit()
         else:

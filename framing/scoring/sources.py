@@ -86,10 +86,19 @@ def iter_table(path: Path, options: SourceOptions, rejects: Rejects) -> Iterator
         if not isinstance(text, str) or not text.strip():
             rejects.add(str(path), row, "empty article")
             continue
-        metadata = {k: v for k, v in record.items() if k not in reserved and (v is None or isinstance(v, (str, int, float, bool)))}
+        metadata = {
+            k: v
+            for k, v in record.items()
+            if k not in reserved and (v is None or isinstance(v, (str, int, float, bool)))
+        }
         if options.unit == "paragraph":
             index = record.get(options.paragraph_column or "", None)
-            yield {"article_id": article_id, "paragraph": row - 1 if index is None else index, "text": text.strip(), **metadata}
+            yield {
+                "article_id": article_id,
+                "paragraph": row - 1 if index is None else index,
+                "text": text.strip(),
+                **metadata,
+            }
         else:
             yield from _article_paragraphs(article_id, text, metadata)
 
