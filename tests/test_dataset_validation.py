@@ -120,7 +120,9 @@ def test_wide_label_column_with_other_value_names_row_and_column(tmp_path: Path)
 
 
 def test_no_id_or_group_column_uses_row_based_ids(tmp_path: Path) -> None:
-    path = _jsonl(tmp_path / "train.jsonl", [{"text": "Ports reopened.", "labels": []}, {"text": "Talks ended.", "labels": []}])
+    path = _jsonl(
+        tmp_path / "train.jsonl", [{"text": "Ports reopened.", "labels": []}, {"text": "Talks ended.", "labels": []}]
+    )
     result = _read(path, _config(tmp_path, id_column=None, group_column=None))
     assert result.ids == ["train-1", "train-2"]
     assert result.groups == result.ids
@@ -161,7 +163,10 @@ def test_duplicate_id_names_both_rows(tmp_path: Path) -> None:
 
 
 def test_multiclass_row_with_two_labels_is_an_error(tmp_path: Path) -> None:
-    rows = [_row("r1", "Envoys met.", ["diplomacy"]), _row("r2", "Envoys met as aid arrived.", ["diplomacy", "humanitarian"])]
+    rows = [
+        _row("r1", "Envoys met.", ["diplomacy"]),
+        _row("r2", "Envoys met as aid arrived.", ["diplomacy", "humanitarian"]),
+    ]
     path = _jsonl(tmp_path / "train.jsonl", rows)
     with pytest.raises(DataError) as info:
         _read(path, _config(tmp_path, task="multiclass"))
@@ -228,7 +233,9 @@ def test_skip_collects_rejects_with_rows_and_writes_them(tmp_path: Path) -> None
 def test_splits_rejects_gather_every_split(tmp_path: Path) -> None:
     train = _jsonl(tmp_path / "train.jsonl", [GOOD[0], _row("bad", " ", [])])
     validation = _jsonl(tmp_path / "validation.jsonl", [GOOD[1], _row("bad2", "", []), GOOD[3]])
-    config = _config(tmp_path, train=train, validation=validation, bad_rows="skip", labels=["media_bias_claim", "humanitarian"])
+    config = _config(
+        tmp_path, train=train, validation=validation, bad_rows="skip", labels=["media_bias_claim", "humanitarian"]
+    )
     splits = load_splits(config)
     assert [(Path(r.path).name, r.row) for r in splits.rejects] == [("train.jsonl", 2), ("validation.jsonl", 2)]
 
@@ -269,7 +276,10 @@ def test_validation_label_outside_train_labels_is_an_error(tmp_path: Path) -> No
     train = _jsonl(tmp_path / "train.jsonl", GOOD)
     validation = _jsonl(
         tmp_path / "validation.jsonl",
-        [_row("v1", "Envoys met.", ["diplomacy"], "a9"), _row("v2", "Troops massed at the border.", ["security_threat"], "a9")],
+        [
+            _row("v1", "Envoys met.", ["diplomacy"], "a9"),
+            _row("v2", "Troops massed at the border.", ["security_threat"], "a9"),
+        ],
     )
     with pytest.raises(DataError) as info:
         load_splits(_config(tmp_path, train=train, validation=validation))

@@ -164,3 +164,64 @@ def test_bad_data_row_names_file_and_row(
         handle.write('{"id": "x1", "article_id": "a99", "text": "   ", "labels": []}\n')
     assert main(["validate", *tiny_overrides]) == 2
     assert f"{tiny_data['validation']}, row 5: empty text" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("mlflow_store")
+def test_multiclass_csv_run_with_skipped_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A multi-class task from CSV files with a string label column; one bad row is skipped and logged."""
+    topics = {
+        "sport": [
+            "The striker scored twice in the derby.",
+            "The champion won the marathon in record time.",
+            "The cup final drew a crowd of sixty thousand.",
+            "The tennis star retired after the semi-final.",
+        ],
+        "weather": [
+            "Heavy rain flooded the coastal road.",
+            "A heatwave is expected to last until Sunday.",
+            "Snow closed the mountain pass overnight.",
+            "Forecasters warned of gales along the coast.",
+        ],
+        "markets": [
+            "Shares fell as bond yields climbed.",
+            "The central bank left interest rates unchanged.",
+            "Oil prices rose on supply worries.",
+            "The currency slipped against the dollar.",
+        ],
+    }
+
+    def write(name: str, index: slice, extra: str = "") -> Path:
+        path = tmp_path / f"{name}.csv"
+        rows = ["id,article_id,text,label"]
+        for label, texts in topics.items():
+            for i, text in enumerate(texts[index]):
+                rows.append(f'{name}-{label}-{i},{name}-{label}-{i},"{text}",{label}')
+        path.write_text("\n".join(rows) + "\n" + extra, encoding="utf-8")
+        return path
+
+    train = write("train", slice(0, 2), extra='bad-1,bad-1,"A row with a label nobody declared.",gossip\n')
+    validation, test = write("validation", slice(2, 3)), write("test", slice(3, 4))
+    overrides = [
+        f"data.train={train}",
+        f"data.validation={validation}",
+        f"data.test={test}",
+        "data.task=multiclass",
+        "data.label_column=label",
+        "data.labels=[sport,weather,markets]",
+        "data.bad_rows=skip",
+        "data.rejects_dir=rejects",
+        "model.char_ngram_range=null",
+    ]
+    run_id, model_uri = _train(capsys, overrides)
+    run = MlflowClient().get_run(run_id)
+    assert run.data.metrics["data/rejected_rows"] == 1
+    rejects_file = Path("rejects/rejects.jsonl")
+    reject = json.loads(rejects_file.read_text().splitlines()[0])
+    assert reject["row"] == 7 and "unknown label" in reject["problem"]
+    assert "data/rejects.jsonl" in {a.path for a in MlflowClient().list_artifacts(run_id, "data")}
+    assert "threshold/sport" not in run.data.metrics, "multi-class decisions are arg-max, not thresholds"
+
+    predictions = load_model(model_uri).predict(["The striker scored a late goal.", "Shares and bond yields fell."])
+    assert all(len(labels) == 1 for labels in predictions["labels"])
+    probabilities = predictions[["p_sport", "p_weather", "p_markets"]].to_numpy()
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)

@@ -47,7 +47,11 @@ def test_csv_rows_are_numbered_from_one_after_the_header(tmp_path: Path) -> None
     )
     rows = list(read_records(path))
     assert [number for number, _ in rows] == [1, 2, 3]
-    assert rows[1][1] == {"id": "p2", "article_id": "a1", "text": "Opposition members walked out, before the final vote."}
+    assert rows[1][1] == {
+        "id": "p2",
+        "article_id": "a1",
+        "text": "Opposition members walked out, before the final vote.",
+    }
 
 
 def test_csv_with_byte_order_mark_keeps_first_column_name(tmp_path: Path) -> None:
@@ -161,11 +165,6 @@ def test_undecodable_csv_names_data_row(tmp_path: Path) -> None:
     assert "physical line 4" in str(info.value)
 
 
-@pytest.mark.xfail(
-    reason="BUG: iter_csv counts lines up to UnicodeDecodeError.start of a utf-8-sig decode, which is offset by the "
-    "3-byte BOM, so a bad byte near the start of a line in a BOM file is reported one row too early",
-    strict=True,
-)
 def test_undecodable_csv_with_byte_order_mark_names_the_right_row(tmp_path: Path) -> None:
     path = tmp_path / "bom_latin1.csv"
     path.write_bytes("\ufeffid,text\np1,Talks resumed.\n".encode() + "\xe9t\xe9,Summer heat.\n".encode("latin-1"))
@@ -174,11 +173,6 @@ def test_undecodable_csv_with_byte_order_mark_names_the_right_row(tmp_path: Path
     assert info.value.row == 2
 
 
-@pytest.mark.xfail(
-    reason="BUG: iter_jsonl decodes with plain utf-8, so a JSON Lines file starting with a byte-order mark fails as "
-    "'malformed JSON' on row 1, while CSV and .txt readers accept the BOM",
-    strict=True,
-)
 def test_jsonl_with_byte_order_mark_is_read(tmp_path: Path) -> None:
     path = tmp_path / "bom.jsonl"
     path.write_bytes(("\ufeff" + json.dumps(ROWS[0]) + "\n").encode())
@@ -239,13 +233,17 @@ def test_dataset_dict_folder_with_hf_format_names_its_splits(tmp_path: Path) -> 
     assert "a DatasetDict (train, validation); point at one split's folder" in str(info.value)
 
 
-@pytest.mark.xfail(
-    reason="BUG: detect_format only recognises dataset_info.json/state.json, so with format auto a saved DatasetDict "
-    "(dataset_dict.json) is reported as 'not a saved `datasets` dataset' and the DatasetDict hint is unreachable",
-    strict=True,
-)
 def test_dataset_dict_folder_with_auto_format_names_its_splits(tmp_path: Path) -> None:
     folder = _save_dataset_dict(tmp_path / "dict")
     with pytest.raises(DataError) as info:
         list(read_records(folder))
     assert "DatasetDict (train, validation)" in str(info.value)
+
+
+def test_malformed_csv_names_row(tmp_path: Path) -> None:
+    path = tmp_path / "huge.csv"
+    path.write_text("id,text\np1,Short paragraph.\np2," + "x" * 140_000 + "\np3,Another.\n", encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        list(read_records(path))
+    assert info.value.row == 2
+    assert "malformed CSV: field larger than field limit" in str(info.value)

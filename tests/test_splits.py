@@ -101,7 +101,9 @@ def test_group_split_fractions_must_sum_to_one() -> None:
 
 def test_finds_exact_and_near_duplicates_but_not_unrelated_paragraphs() -> None:
     train = _split("train", [("t1", LONG), ("t2", HARVEST), ("t3", ARREST)])
-    exact_copy = "FARMERS in the Northern Valley reported the best apple-harvest in a decade -- after a warm and dry summer!!"
+    exact_copy = (
+        "FARMERS in the Northern Valley reported the best apple-harvest in a decade -- after a warm and dry summer!!"
+    )
     near_copy = LONG.replace("Thursday", "Wednesday")
     validation = _split("validation", [("v1", near_copy), ("v2", exact_copy), ("v3", BANK)])
     test = _split("test", [("x1", CHOIR)])
@@ -184,12 +186,16 @@ def test_split_file_writes_three_jsonl_files_with_whole_groups(tmp_path: Path) -
     for records in written.values():
         per_group = Counter(r["article_id"] for r in records)
         assert set(per_group.values()) == {3}
-    assert sorted((r for rs in written.values() for r in rs), key=lambda r: r["id"]) == sorted(rows, key=lambda r: r["id"])
+    assert sorted((r for rs in written.values() for r in rs), key=lambda r: r["id"]) == sorted(
+        rows, key=lambda r: r["id"]
+    )
 
     again = tmp_path / "again"
     split_file(source, again, "article_id", (0.6, 0.2, 0.2), seed=5)
     for name in ("train", "validation", "test"):
-        assert (again / f"{name}.jsonl").read_text(encoding="utf-8") == (out / f"{name}.jsonl").read_text(encoding="utf-8")
+        assert (again / f"{name}.jsonl").read_text(encoding="utf-8") == (out / f"{name}.jsonl").read_text(
+            encoding="utf-8"
+        )
 
 
 def test_split_file_missing_group_column_names_row(tmp_path: Path) -> None:

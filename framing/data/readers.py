@@ -8,6 +8,7 @@ same code serves training tables and corpus-sized scoring inputs.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
@@ -27,7 +28,8 @@ def detect_format(path: Path, declared: str = "auto") -> str:
     if declared != "auto":
         return declared
     if path.is_dir():
-        if (path / "dataset_info.json").is_file() or (path / "state.json").is_file():
+        markers = ("dataset_info.json", "state.json", "dataset_dict.json")
+        if any((path / marker).is_file() for marker in markers):
             return "hf"
         raise DataError(path, "a folder that is not a saved `datasets` dataset; name a file")
     suffixes = [s.lower() for s in path.suffixes]
@@ -57,6 +59,8 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, Record]]:
     """Yield (line number, object) for each non-blank line."""
     with _open_binary(path) as handle:
         for number, raw in enumerate(handle, start=1):
+            if number == 1:
+                raw = raw.removeprefix(codecs.BOM_UTF8)
             text = _decode(raw, path, number).strip()
             if not text:
                 continue
@@ -72,9 +76,9 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, Record]]:
 def iter_csv(path: Path) -> Iterator[tuple[int, Record]]:
     """Yield (data row number, record); the header is row 0."""
     with _open_binary(path) as handle:
-        data = handle.read()
+        data = handle.read().removeprefix(codecs.BOM_UTF8)
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise DataError(path, f"bytes that are not UTF-8 on physical line {line}", line - 1) from None

@@ -16,14 +16,20 @@ _SENTENCE_END = re.compile(r"[.!?:;\"'\u201d\u2019)]$")
 
 
 def _is_hard_wrapped(lines: list[str]) -> bool:
-    """Most lines (all but the last) reach close to the longest one, as fixed-width wrapping does."""
+    """Most lines reach close to the longest one and break mid-sentence, as fixed-width wrapping does.
+
+    One-sentence paragraphs separated by single newlines can have similar
+    lengths too, but each of their lines ends a sentence.
+    """
     if len(lines) < 3:
         return False
     width = max(len(line) for line in lines)
     if not 40 <= width <= 120:
         return False
-    full = sum(len(line) >= 0.75 * width for line in lines[:-1])
-    return full >= 0.6 * (len(lines) - 1)
+    body = lines[:-1]
+    full = sum(len(line) >= 0.75 * width for line in body)
+    sentence_ends = sum(bool(_SENTENCE_END.search(line)) for line in body)
+    return full >= 0.6 * len(body) and sentence_ends < 0.5 * len(body)
 
 
 def _unwrap(lines: list[str]) -> list[str]:

@@ -26,6 +26,24 @@ def output_format(path: Path) -> str:
     return FORMATS[path.suffix.lower()]
 
 
+def _stable_schema(schema: Any) -> Any:
+    """The first batch's schema with types that later batches can always be cast to.
+
+    A first batch in which nothing was flagged types ``labels`` as a list of
+    nulls, and an all-missing metadata column as null; both become strings.
+    """
+    import pyarrow as pa
+
+    fields = []
+    for field in schema:
+        if field.name == "labels" or pa.types.is_list(field.type):
+            field = field.with_type(pa.list_(pa.string()))
+        elif pa.types.is_null(field.type):
+            field = field.with_type(pa.string())
+        fields.append(field)
+    return pa.schema(fields)
+
+
 class AtomicSink:
     """Append DataFrame batches; ``commit`` publishes the file under its final name."""
 
@@ -59,7 +77,7 @@ class AtomicSink:
                 flat["evidence"] = flat["evidence"].map(lambda v: json.dumps(v, ensure_ascii=False))
             table = pa.Table.from_pandas(flat, preserve_index=False)
             if self._writer is None:
-                self._writer = pq.ParquetWriter(self.partial, table.schema)
+                self._writer = pq.ParquetWriter(self.partial, _stable_schema(table.schema))
             self._writer.write_table(table.cast(self._writer.schema))
         self.rows += len(frame)
 
@@ -73,7 +91,13 @@ class AtomicSink:
     def commit(self) -> None:
         self._close()
         if not self.partial.exists():
-            self.partial.write_text("", encoding="utf-8")
+            if self.format == "parquet":
+                import pyarrow as pa
+                import pyarrow.parquet as pq
+
+                pq.write_table(pa.table({}), self.partial)  # valid, empty Parquet
+            else:
+                self.partial.write_text("", encoding="utf-8")
         os.replace(self.partial, self.path)
 
     def abort(self) -> None:
