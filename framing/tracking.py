@@ -99,10 +99,14 @@ class RunLogger:
     def log_config(self, config: Config) -> None:
         values = config.to_dict()
         mlflow.log_dict(values, "config.yaml")
+        # `resume` changes between a killed run and its continuation; params are write-once.
+        resumed = values.pop("resume", False)
         mlflow.log_params(flatten(values))
         tags = {f"version.{name}": version for name, version in library_versions().items()}
         tags["seed"] = str(config.seed)
         tags["model_family"] = config.model.family
+        if resumed:
+            tags["resumed"] = "true"
         git = _git_commit()
         if git:
             tags["mlflow.source.git.commit"] = git[0]
@@ -123,6 +127,10 @@ class RunLogger:
 
     def log_metrics(self, metrics: Mapping[str, float], prefix: str = "") -> None:
         mlflow.log_metrics({f"{prefix}{name}": value for name, value in metrics.items()})
+
+    def log_step_metrics(self, metrics: dict[str, float], step: int) -> None:
+        """Metrics of one training step or epoch, plotted against ``step`` in the UI."""
+        mlflow.log_metrics(metrics, step=step)
 
     def log_figure(self, figure: Any, path: str) -> None:
         import matplotlib.pyplot as plt
@@ -146,21 +154,10 @@ class RunLogger:
         example = pd.DataFrame({"text": example_texts})
         signature = infer_signature(example, predictor.predict(example_texts))
         versions = library_versions()
-        requirements = [
-            f"{name}=={versions[name]}"
-            for name in (
-                "mlflow",
-                "scikit-learn",
-                "skops",
-                "pandas",
-                "numpy",
-                "pyarrow",
-                "pydantic",
-                "omegaconf",
-                "pyyaml",
-            )
-            if name in versions
-        ]
+        needed = ["mlflow", "scikit-learn", "skops", "pandas", "numpy", "pyarrow", "pydantic", "omegaconf", "pyyaml"]
+        if predictor.model.family == "transformer":
+            needed += ["torch", "transformers", "tokenizers", "safetensors"]
+        requirements = [f"{name}=={versions[name]}" for name in needed if name in versions]
         with tempfile.TemporaryDirectory() as tmp:
             package_dir = predictor.save(Path(tmp) / PACKAGE_ARTIFACT, extra={"run_id": self.run_id})
             mlflow.pyfunc.log_model(
@@ -181,9 +178,13 @@ class RunLogger:
 
 
 @contextmanager
-def start_run(config: Config) -> Iterator[RunLogger]:
-    """Open a run in the configured experiment; an exception ends it FAILED."""
+def start_run(config: Config, run_id: str | None = None) -> Iterator[RunLogger]:
+    """Open a run (or reopen ``run_id`` to resume it); an exception ends it FAILED."""
     experiment_id = use_tracking(config.tracking)
+    if run_id is not None:
+        with mlflow.start_run(run_id=run_id) as run:
+            yield RunLogger(run)
+        return
     with mlflow.start_run(experiment_id=experiment_id, run_name=config.tracking.run_name) as run:
         yield RunLogger(run)
 

@@ -16,11 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from framing import tracking
+from framing.checkpoints import remove_checkpoints, run_checkpoint_dir, save_run_id, saved_run_id
 from framing.config import Config
 from framing.data.dataset import LabelledSet, Splits, load_splits, write_rejects
 from framing.data.splits import check_no_cross_split_duplicates
+from framing.errors import ConfigError
 from framing.evaluation import compute_metrics, error_analysis
-from framing.models.base import build_model
+from framing.models.base import FitContext, build_model, model_class
 from framing.package import Predictor
 from framing.plots import confusion_matrices, pr_curves
 from framing.thresholds import apply_thresholds, tune_thresholds
@@ -98,7 +100,16 @@ def run_training(config: Config) -> TrainingResult:
     splits = prepare_data(config)
     labels = splits.label_names
     task = config.data.task
-    with tracking.start_run(config) as logger:
+    checkpoints = run_checkpoint_dir(config) if model_class(config.model.family).checkpoints else None
+    resume_run_id = None
+    if config.resume:
+        resume_run_id = saved_run_id(checkpoints) if checkpoints else None
+        if resume_run_id is None:
+            raise ConfigError(f"resume=true: no checkpoint of a run with this config (looked in {checkpoints})")
+    with tracking.start_run(config, run_id=resume_run_id) as logger:
+        if checkpoints and not config.resume:
+            remove_checkpoints(checkpoints)
+            save_run_id(checkpoints, logger.run_id)
         logger.log_config(config)
         for split in splits.all():
             logger.log_split(split, file_fingerprint(split.path))
@@ -109,7 +120,8 @@ def run_training(config: Config) -> TrainingResult:
 
         model = build_model(config.model, labels=labels, task=task, seed=config.seed)
         started = time.perf_counter()
-        model.fit(splits.train, splits.validation)
+        context = FitContext(report=logger.log_step_metrics, checkpoint_dir=checkpoints, resume=config.resume)
+        model.fit(splits.train, splits.validation, context)
         logger.log_metrics({"train/seconds": time.perf_counter() - started})
 
         thresholds: np.ndarray | None = None
@@ -141,4 +153,6 @@ def run_training(config: Config) -> TrainingResult:
         )
         if config.tracking.model_name:
             result.registered_version = tracking.register(model_uri, config.tracking.model_name, config.tracking.alias)
+    if checkpoints:
+        remove_checkpoints(checkpoints)
     return result

@@ -6,6 +6,7 @@ from pathlib import Path
 from textwrap import dedent
 
 import pytest
+import yaml
 
 from framing.config import Config, compose, load_config
 from framing.errors import ConfigError
@@ -258,4 +259,5 @@ def test_real_experiments_folder_is_not_empty() -> None:
 def test_real_experiment_composes_and_validates(experiment: Path) -> None:
     config = load_config([f"experiment={experiment.stem}"], REAL_CONFIG_DIR)
     assert config.experiment == experiment.stem
-    assert config.model.family == "tfidf"
+    declared = yaml.safe_load(experiment.read_text(encoding="utf-8")).get("defaults", {}).get("model", "tfidf")
+    assert config.model.family == declared

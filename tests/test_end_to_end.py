@@ -133,7 +133,7 @@ def test_predict_scores_articles_with_evidence(
 
 
 def test_crash_marks_run_failed(tiny_overrides: list[str], mlflow_store: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    def explode(self: TfidfClassifier, train: object, validation: object) -> None:
+    def explode(self: TfidfClassifier, train: object, validation: object, context: object) -> None:
         raise RuntimeError("simulated crash during fit")
 
     monkeypatch.setattr(TfidfClassifier, "fit", explode)

@@ -9,7 +9,8 @@ lazily so that using the TF-IDF baseline never imports torch.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -17,7 +18,28 @@ import numpy as np
 
 from framing.data.dataset import LabelledSet
 
-FAMILIES = {"tfidf": "framing.models.tfidf:TfidfClassifier"}
+FAMILIES = {
+    "tfidf": "framing.models.tfidf:TfidfClassifier",
+    "transformer": "framing.models.transformer:TransformerClassifier",
+}
+
+
+def _ignore_metrics(metrics: dict[str, float], step: int) -> None:
+    return None
+
+
+@dataclass
+class FitContext:
+    """What a training loop may use beyond the data: where to report and checkpoint.
+
+    ``report(metrics, step)`` sends step-wise metrics to the tracking run;
+    ``checkpoint_dir`` holds resumable state; with ``resume`` the loop continues
+    from it instead of starting over.
+    """
+
+    report: Callable[[dict[str, float], int], None] = _ignore_metrics
+    checkpoint_dir: Path | None = None
+    resume: bool = False
 
 
 class TextClassifier(Protocol):
@@ -27,7 +49,7 @@ class TextClassifier(Protocol):
     labels: list[str]
     task: str
 
-    def fit(self, train: LabelledSet, validation: LabelledSet) -> None:
+    def fit(self, train: LabelledSet, validation: LabelledSet, context: FitContext) -> None:
         """Learn from ``train``; ``validation`` is for early stopping, never for fitting."""
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:

@@ -17,6 +17,7 @@ import numpy as np
 from framing.config import TfidfConfig
 from framing.data.dataset import LabelledSet
 from framing.errors import DataError, ModelLoadError
+from framing.models.base import FitContext
 
 MODEL_FILE = "tfidf.skops"
 # Types a model file may contain beyond skops' defaults (scikit-learn estimators,
@@ -28,6 +29,7 @@ class TfidfClassifier:
     """``TextClassifier`` over a scikit-learn pipeline: FeatureUnion -> (OvR) LogisticRegression."""
 
     family = "tfidf"
+    checkpoints = False
 
     def __init__(
         self, config: TfidfConfig | None, labels: list[str], task: str, seed: int = 0, pipeline: Any = None
@@ -81,8 +83,8 @@ class TfidfClassifier:
         classifier = OneVsRestClassifier(regression) if self.task == "multilabel" else regression
         return Pipeline([("features", FeatureUnion(parts)), ("classifier", classifier)])
 
-    def fit(self, train: LabelledSet, validation: LabelledSet) -> None:
-        """Fit on ``train``; the baseline has nothing to early-stop, so ``validation`` is unused."""
+    def fit(self, train: LabelledSet, validation: LabelledSet, context: FitContext) -> None:
+        """Fit on ``train``; the baseline has no steps to report or checkpoint and nothing to early-stop."""
         matrix = train.label_matrix(self.labels)
         empty = [label for label, count in zip(self.labels, matrix.sum(axis=0), strict=True) if count == 0]
         if empty:
