@@ -22,10 +22,13 @@ import platform
 import time
 from pathlib import Path
 
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
 import numpy as np
 import torch
 
 from framing import load_model
+from framing.models._torch_runtime import quiet_transformers
 from framing.models.transformer import WEIGHTS_DIR, TransformerClassifier
 from framing.tracking import download_model_package
 
@@ -84,7 +87,8 @@ def main() -> None:
         return probabilities >= thresholds
 
     # (a) naive pipeline: sigmoid scores, mapped through the same temperature and thresholds.
-    naive = pipeline("text-classification", model=str(folder / WEIGHTS_DIR), top_k=None, device="cpu")
+    with quiet_transformers():
+        naive = pipeline("text-classification", model=str(folder / WEIGHTS_DIR), top_k=None, device="cpu")
 
     def run_naive(batch: list[str]) -> np.ndarray:
         outputs = naive(batch)
