@@ -55,20 +55,30 @@ def _print_metrics(metrics: dict[str, float], labels: list[str]) -> None:
 
 def _predict(args: argparse.Namespace) -> int:
     from framing import load_model
-    from framing.scoring import score_corpus
-    from framing.scoring.sources import SourceOptions
+    from framing.scoring import ScoringOptions, SourceOptions, score_corpus
 
     predictor = load_model(args.model)
-    options = SourceOptions(text_column=args.text_column, id_column=args.id_column, unit=args.unit)
-    summary = score_corpus(
-        predictor,
-        Path(args.input),
-        Path(args.output),
-        options,
+    source = SourceOptions(
+        text_column=args.text_column,
+        id_column=args.id_column,
+        unit=args.unit,
+        max_paragraph_chars=args.max_paragraph_chars,
+    )
+    options = ScoringOptions(
         batch_size=args.batch_size,
+        part_size=args.part_size,
         evidence_k=args.evidence,
+        limit=args.limit,
+        folder_format=args.format,
+        overwrite=args.overwrite,
         progress=not args.quiet,
     )
+    if args.engine == "ray":
+        from framing.scoring.ray_engine import score_with_ray
+
+        summary = score_with_ray(args.model, Path(args.input), Path(args.output), source, options, args.ray_address)
+    else:
+        summary = score_corpus(predictor, str(args.model), Path(args.input), Path(args.output), source, options)
     print(summary.table())
     print(f"output: {args.output}")
     return 0
@@ -119,7 +129,21 @@ def build_parser() -> argparse.ArgumentParser:
         default="article",
         help="whether each table row is a whole article (split it) or one paragraph",
     )
-    predict.add_argument("--batch-size", type=int, default=256)
+    predict.add_argument("--batch-size", type=int, default=256, help="paragraphs per model call")
+    predict.add_argument("--part-size", type=int, default=20_000, help="paragraphs per output part")
+    predict.add_argument("--limit", type=int, default=None, help="score only the first N paragraphs")
+    predict.add_argument(
+        "--format", choices=["parquet", "jsonl", "csv"], default="parquet", help="part format when --output is a folder"
+    )
+    predict.add_argument(
+        "--max-paragraph-chars",
+        type=int,
+        default=20_000,
+        help="longer paragraphs are rejected (with the reason) instead of scored",
+    )
+    predict.add_argument("--overwrite", action="store_true", help="discard an earlier run's output and start over")
+    predict.add_argument("--engine", choices=["local", "ray"], default="local")
+    predict.add_argument("--ray-address", default=None, help="Ray cluster address; default: start Ray locally")
     predict.add_argument("--evidence", type=int, default=5, help="n-grams of evidence per flagged label")
     predict.add_argument("--quiet", action="store_true", help="no progress bar")
     predict.set_defaults(handler=_predict)

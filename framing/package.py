@@ -74,6 +74,19 @@ class Predictor:
     def flags(self, probabilities: np.ndarray) -> np.ndarray:
         return apply_thresholds(probabilities, self.thresholds, self.task)
 
+    def fingerprint(self) -> str:
+        """Identifies what the model outputs: family, labels, thresholds and settings."""
+        import hashlib
+
+        identity = {
+            "family": self.model.family,
+            "task": self.task,
+            "labels": self.labels,
+            "thresholds": None if self.thresholds is None else [round(float(t), 8) for t in self.thresholds],
+            "settings": self.model.settings(),
+        }
+        return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
+
     def predict(self, texts: list[str] | pd.Series) -> pd.DataFrame:
         """One row per text: ``labels`` (list of names) and ``p_<label>`` per label."""
         texts = [str(t) for t in texts]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -11,7 +12,29 @@ import pytest
 
 from framing.errors import DataError
 from framing.scoring.sinks import AtomicSink, output_format
-from framing.scoring.sources import Rejects, SourceOptions, iter_paragraphs
+from framing.scoring.sources import Reject, RejectCounts, SourceOptions, iter_source
+
+
+class Rejects:
+    """Collects the rejects a source yields beside its paragraphs."""
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, object]] = []
+
+    def counts(self) -> dict[str, int]:
+        counted = RejectCounts()
+        for item in self.items:
+            counted.add(str(item["reason"]))
+        return counted.counts
+
+
+def iter_paragraphs(path: Path, options: SourceOptions, rejects: Rejects) -> Iterator[dict[str, object]]:
+    for item in iter_source(path, options):
+        if isinstance(item, Reject):
+            rejects.items.append(item.to_dict())
+        else:
+            yield item
+
 
 BATCH_1 = pd.DataFrame(
     {
@@ -197,13 +220,13 @@ def test_folder_without_txt_files_is_an_error(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "a.md").write_text("Not an article.", encoding="utf-8")
-    with pytest.raises(DataError, match=r"no \.txt articles found"):
+    with pytest.raises(DataError, match=r"no \.txt, \.txt\.gz, \.csv, \.jsonl or \.parquet files found"):
         list(iter_paragraphs(corpus, SourceOptions(), Rejects()))
 
 
 def test_missing_input_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(DataError) as info:
-        iter_paragraphs(tmp_path / "absent", SourceOptions(), Rejects())
+        iter_source(tmp_path / "absent", SourceOptions())
     assert str(info.value) == f"{tmp_path / 'absent'}: input not found"
 
 

@@ -1,112 +1,233 @@
-"""Stream paragraphs out of a corpus: a folder of ``.txt`` articles or a table.
+"""Stream paragraphs out of a corpus: ``.txt``/``.txt.gz`` articles or tables.
 
-A source yields paragraph records (``article_id``, ``paragraph``, ``text`` and
-any metadata columns of the article) one at a time, so the scorer never holds
-more than one batch and never sees a file format. Articles that cannot be
-scored (undecodable file, empty text) become rejects with a reason instead of
-disappearing.
+Inputs: a ``.txt`` file or a folder tree of ``.txt``/``.txt.gz`` articles
+(article id = path without the suffix), or a CSV/JSONL(.gz)/Parquet table, or a
+folder of table parts. A source yields, in a fixed order, paragraph records
+(``article_id``, ``paragraph``, ``text`` and the article's metadata columns)
+and ``Reject`` items for what cannot be scored (bad JSON line, undecodable
+bytes, empty article, paragraph over the length limit). The order is what
+makes a killed run resumable: the n-th paragraph is the same on every read.
 """
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from framing.data.readers import read_records
+from framing.data.readers import detect_format, read_records
 from framing.errors import DataError
 from framing.scoring.paragraphs import split_paragraphs
 
 ParagraphRecord = dict[str, Any]
+TEXT_SUFFIXES = (".txt", ".txt.gz")
+TABLE_SUFFIXES = (".csv", ".csv.gz", ".jsonl", ".jsonl.gz", ".json", ".ndjson", ".parquet")
+METADATA_TYPES = (str, int, float, bool)
 
 
 @dataclass(frozen=True)
 class SourceOptions:
-    """How to read a tabular corpus."""
+    """How to read a corpus; part of a scoring run's identity."""
 
     text_column: str = "text"
     id_column: str | None = "article_id"
     unit: str = "article"  # "article": split each row's text; "paragraph": each row is one paragraph
     paragraph_column: str | None = "paragraph"
     file_format: str = "auto"
+    max_paragraph_chars: int = 20_000
+
+
+@dataclass(frozen=True)
+class Reject:
+    """Something the run could not score, with where and why."""
+
+    source: str
+    row: int | None
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "row": self.row, "reason": self.reason}
 
 
 @dataclass
-class Rejects:
-    """Articles or rows left out of scoring, with reasons; written next to the output."""
+class RejectCounts:
+    """Counts per reason (the part before the first colon)."""
 
-    items: list[dict[str, Any]] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
 
-    def add(self, source: str, row: int | None, reason: str) -> None:
-        self.items.append({"source": source, "row": row, "reason": reason})
-
-    def counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for item in self.items:
-            key = item["reason"].split(":")[0]
-            counts[key] = counts.get(key, 0) + 1
-        return counts
+    def add(self, reason: str, n: int = 1) -> None:
+        key = reason.split(":")[0]
+        self.counts[key] = self.counts.get(key, 0) + n
 
 
-def _article_paragraphs(article_id: str, text: str, metadata: dict[str, Any]) -> Iterator[ParagraphRecord]:
+def _has_suffix(path: Path, suffixes: tuple[str, ...]) -> bool:
+    name = path.name.lower()
+    return any(name.endswith(suffix) for suffix in suffixes)
+
+
+def input_files(path: Path) -> list[Path]:
+    """The files a corpus consists of, in reading order."""
+    if not path.exists():
+        raise DataError(path, "input not found")
+    if path.is_file():
+        return [path]
+    texts = sorted(p for p in path.rglob("*") if p.is_file() and _has_suffix(p, TEXT_SUFFIXES))
+    if texts:
+        return texts
+    tables = sorted(p for p in path.rglob("*") if p.is_file() and _has_suffix(p, TABLE_SUFFIXES))
+    if not tables:
+        raise DataError(path, "no .txt, .txt.gz, .csv, .jsonl or .parquet files found")
+    return tables
+
+
+def input_fingerprint(path: Path, options: SourceOptions) -> str:
+    """Names, sizes and modification times of every input file, plus the read options."""
+    digest = hashlib.sha256(json.dumps(options.__dict__, sort_keys=True).encode())
+    for file in input_files(path):
+        stat = file.stat()
+        digest.update(
+            f"{file.relative_to(path) if path.is_dir() else file.name}|{stat.st_size}|{stat.st_mtime_ns}\n".encode()
+        )
+    return digest.hexdigest()
+
+
+def count_articles(path: Path) -> int | None:
+    """Articles (text files or table rows) in the corpus, cheaply, for the progress bar's ETA."""
+    total = 0
+    for file in input_files(path):
+        if _has_suffix(file, TEXT_SUFFIXES):
+            total += 1
+        elif file.suffix.lower() == ".parquet":
+            import pyarrow.parquet as pq
+
+            total += pq.ParquetFile(file).metadata.num_rows
+        elif file.suffix.lower() == ".gz":
+            return None
+        else:
+            with open(file, "rb") as handle:
+                lines = sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))
+            total += lines - (1 if detect_format(file) == "csv" else 0)
+    return total
+
+
+def _paragraph_items(
+    article_id: str, text: str, metadata: dict[str, Any], source: str, row: int | None, options: SourceOptions
+) -> Iterator[ParagraphRecord | Reject]:
     for index, paragraph in enumerate(split_paragraphs(text)):
+        if len(paragraph) > options.max_paragraph_chars:
+            yield Reject(
+                source,
+                row,
+                f"paragraph too long: {article_id} paragraph {index} has {len(paragraph)} "
+                f"characters (limit {options.max_paragraph_chars})",
+            )
+            continue
         yield {"article_id": article_id, "paragraph": index, "text": paragraph, **metadata}
 
 
-def iter_text_folder(folder: Path, rejects: Rejects) -> Iterator[ParagraphRecord]:
-    """Every ``*.txt`` below ``folder`` (sorted), article id = relative path without suffix."""
-    files = sorted(folder.rglob("*.txt")) if folder.is_dir() else [folder]
-    if not files:
-        raise DataError(folder, "no .txt articles found")
+def _read_text_file(file: Path) -> bytes:
+    if file.name.lower().endswith(".gz"):
+        with gzip.open(file, "rb") as handle:
+            return handle.read()
+    return file.read_bytes()
+
+
+def iter_text_files(root: Path, files: list[Path], options: SourceOptions) -> Iterator[ParagraphRecord | Reject]:
     for file in files:
-        article_id = file.relative_to(folder).with_suffix("").as_posix() if folder.is_dir() else file.stem
+        relative = file.relative_to(root) if root.is_dir() else Path(file.name)
+        article_id = relative.as_posix()
+        for suffix in TEXT_SUFFIXES[::-1]:
+            if article_id.lower().endswith(suffix):
+                article_id = article_id[: -len(suffix)]
+                break
         try:
-            text = file.read_bytes().decode("utf-8-sig")
+            text = _read_text_file(file).decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            rejects.add(str(file), None, f"undecodable: bytes that are not UTF-8 at offset {exc.start}")
+            yield Reject(str(file), None, f"undecodable: bytes that are not UTF-8 at offset {exc.start}")
+            continue
+        except (OSError, EOFError) as exc:
+            yield Reject(str(file), None, f"unreadable: {exc}")
             continue
         if not text.strip():
-            rejects.add(str(file), None, "empty article")
+            yield Reject(str(file), None, "empty article")
             continue
-        yield from _article_paragraphs(article_id, text, {})
+        yield from _paragraph_items(article_id, text, {}, str(file), None, options)
 
 
-def iter_table(path: Path, options: SourceOptions, rejects: Rejects) -> Iterator[ParagraphRecord]:
-    """Rows of a CSV/JSONL/Parquet corpus as paragraphs; other scalar columns ride along."""
+def _iter_rows(file: Path, options: SourceOptions) -> Iterator[tuple[int, dict[str, Any]] | Reject]:
+    """Table rows; a malformed JSON line or undecodable line becomes a reject, not a stop."""
+    if detect_format(file, options.file_format) != "jsonl":
+        yield from read_records(file, options.file_format)
+        return
+    opener = gzip.open if file.name.lower().endswith(".gz") else open
+    with opener(file, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8").strip()
+            except UnicodeDecodeError as exc:
+                yield Reject(str(file), number, f"undecodable: bytes that are not UTF-8 at offset {exc.start}")
+                continue
+            if not line:
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield Reject(str(file), number, f"bad JSON line: {exc.msg} (column {exc.colno})")
+                continue
+            if not isinstance(record, dict):
+                yield Reject(str(file), number, f"bad JSON line: expected an object, got {type(record).__name__}")
+                continue
+            yield number, record
+
+
+def iter_table_files(files: list[Path], options: SourceOptions) -> Iterator[ParagraphRecord | Reject]:
     reserved = {options.text_column, options.id_column, options.paragraph_column}
-    for row, record in read_records(path, options.file_format):
-        if options.text_column not in record:
-            raise DataError(path, f"missing text column {options.text_column!r}", row)
-        text = record[options.text_column]
-        if options.id_column and options.id_column in record:
-            article_id = str(record[options.id_column])
-        else:
-            article_id = f"{path.stem}-{row}"
-        if not isinstance(text, str) or not text.strip():
-            rejects.add(str(path), row, "empty article")
-            continue
-        metadata = {
-            k: v
-            for k, v in record.items()
-            if k not in reserved and (v is None or isinstance(v, (str, int, float, bool)))
-        }
-        if options.unit == "paragraph":
-            index = record.get(options.paragraph_column or "", None)
-            yield {
-                "article_id": article_id,
-                "paragraph": row - 1 if index is None else index,
-                "text": text.strip(),
-                **metadata,
+    for file in files:
+        for item in _iter_rows(file, options):
+            if isinstance(item, Reject):
+                yield item
+                continue
+            row, record = item
+            if options.text_column not in record:
+                raise DataError(file, f"missing text column {options.text_column!r}", row)
+            text = record[options.text_column]
+            if options.id_column and record.get(options.id_column) is not None:
+                article_id = str(record[options.id_column])
+            else:
+                article_id = f"{file.stem}-{row}"
+            if not isinstance(text, str) or not text.strip():
+                yield Reject(str(file), row, "empty article")
+                continue
+            metadata = {
+                k: v for k, v in record.items() if k not in reserved and (v is None or isinstance(v, METADATA_TYPES))
             }
-        else:
-            yield from _article_paragraphs(article_id, text, metadata)
+            if options.unit == "paragraph":
+                index = record.get(options.paragraph_column or "")
+                paragraph = text.strip()
+                if len(paragraph) > options.max_paragraph_chars:
+                    yield Reject(
+                        str(file),
+                        row,
+                        f"paragraph too long: {len(paragraph)} characters (limit {options.max_paragraph_chars})",
+                    )
+                    continue
+                yield {
+                    "article_id": article_id,
+                    "paragraph": row - 1 if index is None else int(index),
+                    "text": paragraph,
+                    **metadata,
+                }
+            else:
+                yield from _paragraph_items(article_id, text, metadata, str(file), row, options)
 
 
-def iter_paragraphs(path: Path, options: SourceOptions, rejects: Rejects) -> Iterator[ParagraphRecord]:
-    """Paragraph records from a ``.txt`` file/folder or a table file."""
-    if not path.exists():
-        raise DataError(path, "input not found")
-    if path.is_dir() or path.suffix.lower() == ".txt":
-        return iter_text_folder(path, rejects)
-    return iter_table(path, options, rejects)
+def iter_source(path: Path, options: SourceOptions) -> Iterator[ParagraphRecord | Reject]:
+    """Paragraph records and rejects of the whole corpus, always in the same order."""
+    files = input_files(path)
+    if _has_suffix(files[0], TEXT_SUFFIXES):
+        return iter_text_files(path, files, options)
+    return iter_table_files(files, options)
