@@ -12,9 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from framing.package import Predictor, load_package
+from framing.scoring.paragraphs import split_paragraphs
 
 __version__ = "0.1.0"
-__all__ = ["Predictor", "__version__", "load_model"]
+__all__ = ["Predictor", "__version__", "load_model", "split_paragraphs"]
 
 
 def load_model(uri: str | Path) -> Predictor:

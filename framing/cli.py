@@ -1,8 +1,9 @@
 """The ``framing`` command: argument parsing only; the work lives in the package.
 
 Subcommands: ``train``, ``predict``, ``validate`` (check a config's data
-without training) and ``split`` (grouped train/validation/test files). User
-errors print one line and exit 2; bugs keep their traceback.
+without training), ``split`` (grouped train/validation/test files) and
+``report`` (article tables, summaries, plots and an HTML page from scores).
+User errors print one line and exit 2; bugs keep their traceback.
 """
 
 from __future__ import annotations
@@ -106,6 +107,20 @@ def _split(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from framing.scoring.report import write_report
+
+    if args.chunk_size < 1:
+        raise FramingError("--chunk-size must be at least 1")
+    report = write_report(Path(args.scores), Path(args.output_dir), args.group_by, chunk_size=args.chunk_size)
+    print(f"{report.paragraphs} paragraphs in {report.articles} articles, labels: {', '.join(report.labels)}")
+    for name, path in report.summaries.items():
+        print(f"summary {name}: {path}")
+    print(f"articles: {report.articles_parquet}")
+    print(f"report: {report.html}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="framing", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -160,6 +175,18 @@ def build_parser() -> argparse.ArgumentParser:
     split.add_argument("--fractions", type=float, nargs=3, default=[0.7, 0.15, 0.15])
     split.add_argument("--seed", type=int, default=13)
     split.set_defaults(handler=_split)
+
+    report = commands.add_parser("report", help="article tables, summaries, plots and an HTML page from scores")
+    report.add_argument("--scores", required=True, help="output of framing predict: a file or a folder of parts")
+    report.add_argument("--output-dir", required=True)
+    report.add_argument(
+        "--group-by",
+        nargs="+",
+        default=None,
+        help="summaries by these metadata columns (year: from date; a+b: by both); default: outlet and year",
+    )
+    report.add_argument("--chunk-size", type=int, default=50_000, help="rows read at a time")
+    report.set_defaults(handler=_report)
     return parser
 
 

@@ -98,7 +98,10 @@ class Predictor:
         probabilities = self.probabilities(texts)
         flags = self.flags(probabilities)
         frame = self._frame(probabilities, flags)
-        frame["evidence"] = self.model.evidence(texts, flags, k) if texts else []
+        if k <= 0:
+            frame["evidence"] = [{} for _ in texts]
+        else:
+            frame["evidence"] = self.model.evidence(texts, flags, k) if texts else []
         return frame
 
     def _frame(self, probabilities: np.ndarray, flags: np.ndarray) -> pd.DataFrame:

@@ -48,6 +48,11 @@ def write_corpus(folder: Path, articles: int, paragraphs_per_article: int = 5) -
     return articles * paragraphs_per_article
 
 
+def run_predict(model: Path, corpus: Path, output: Path, *extra: str) -> int:
+    """``framing predict`` in-process, quiet."""
+    return main(["predict", "--model", str(model), "--input", str(corpus), "--output", str(output), "--quiet", *extra])
+
+
 def read_output(path: Path) -> pd.DataFrame:
     return pd.read_parquet(path) if path.suffix == ".parquet" or path.is_dir() else pd.read_json(path, lines=True)
 
@@ -183,23 +188,7 @@ def test_malformed_records_are_counted_and_written_with_reasons(
         handle.write(json.dumps({"article_id": "huge", "text": "word " * 300}).encode() + b"\n")
         handle.write(json.dumps({"article_id": "ok2", "outlet": "Herald", "text": SENTENCES[1]}).encode() + b"\n")
     output = tmp_path / "scores.csv"
-    assert (
-        main(
-            [
-                "predict",
-                "--model",
-                str(model),
-                "--input",
-                str(corpus),
-                "--output",
-                str(output),
-                "--max-paragraph-chars",
-                "500",
-                "--quiet",
-            ]
-        )
-        == 0
-    )
+    assert run_predict(model, corpus, output, "--max-paragraph-chars", "500") == 0
     printed = capsys.readouterr().out
     assert "scored 2 paragraphs from 2 articles" in printed
     assert "bad JSON line: 1, empty article: 1, paragraph too long: 1, undecodable: 1" in printed
@@ -219,21 +208,5 @@ def test_limit_scores_only_the_first_paragraphs(tiny_data: dict[str, Path], tmp_
     corpus = tmp_path / "corpus"
     write_corpus(corpus, articles=20)
     output = tmp_path / "peek.jsonl"
-    assert (
-        main(
-            [
-                "predict",
-                "--model",
-                str(model),
-                "--input",
-                str(corpus),
-                "--output",
-                str(output),
-                "--limit",
-                "7",
-                "--quiet",
-            ]
-        )
-        == 0
-    )
+    assert run_predict(model, corpus, output, "--limit", "7") == 0
     assert len(read_output(output)) == 7

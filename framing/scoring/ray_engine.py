@@ -79,6 +79,7 @@ def score_with_ray(
 ) -> ScoringSummary:
     """Score ``input_path`` into a folder of Parquet parts with Ray Data."""
     import ray
+    from ray.data.expressions import col
 
     source = source or SourceOptions()
     options = options or ScoringOptions()
@@ -115,8 +116,8 @@ def score_with_ray(
         split = partial(_items_of_file, root=root, options=source)
         items = listing.flat_map(split, num_cpus=0.5)
         if options.limit is not None:
-            items = items.filter(lambda r: r["kind"] == "paragraph").limit(options.limit)
-        paragraphs = items.filter(lambda r: r["kind"] == "paragraph").map(lambda r: json.loads(r["record"]))
+            items = items.filter(expr=col("kind") == "paragraph").limit(options.limit)
+        paragraphs = items.filter(expr=col("kind") == "paragraph").map(lambda r: json.loads(r["record"]))
         scored = paragraphs.map_batches(
             RayScorer,
             fn_constructor_kwargs={
@@ -134,7 +135,7 @@ def score_with_ray(
 
             shutil.rmtree(output_dir)
         scored.write_parquet(str(output_dir))
-        rejects = [json.loads(r["record"]) for r in items.filter(lambda r: r["kind"] == "reject").take_all()]
+        rejects = [json.loads(r["record"]) for r in items.filter(expr=col("kind") == "reject").take_all()]
     finally:
         if started_here:
             ray.shutdown()
