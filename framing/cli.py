@@ -58,6 +58,8 @@ def _predict(args: argparse.Namespace) -> int:
     from framing import load_model
     from framing.scoring import ScoringOptions, SourceOptions, score_corpus
 
+    if args.model is None:
+        args.model = _champion_model(args.tracking_uri)
     predictor = load_model(args.model)
     source = SourceOptions(
         text_column=args.text_column,
@@ -82,6 +84,56 @@ def _predict(args: argparse.Namespace) -> int:
         summary = score_corpus(predictor, str(args.model), Path(args.input), Path(args.output), source, options)
     print(summary.table())
     print(f"output: {args.output}")
+    return 0
+
+
+def _champion_model(tracking_uri: str | None) -> str:
+    """The registered champion, announced, when ``--model`` is left out."""
+    from framing.config import TrackingConfig
+    from framing.tracking import CHAMPION_ALIAS, DEFAULT_MODEL_NAME, champion_uri, use_tracking_uri
+
+    store = use_tracking_uri(TrackingConfig(uri=tracking_uri))
+    uri = champion_uri()
+    if uri is None:
+        raise FramingError(
+            f"no --model given and no models:/{DEFAULT_MODEL_NAME}@{CHAMPION_ALIAS} in {store}; "
+            f"pass --model or run `framing promote RUN_ID --alias {CHAMPION_ALIAS}`"
+        )
+    print(f"model: {uri} (the registered champion)")
+    return uri
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from framing.compare import compare_runs, to_markdown, write_comparison
+
+    filters = list(args.filter or [])
+    filters += [f"tags.`{k}` = '{v}'" for k, v in (_key_value(t) for t in args.tag or [])]
+    filters += [f"params.`{k}` = '{v}'" for k, v in (_key_value(p) for p in args.param or [])]
+    comparison = compare_runs(
+        args.experiment, " and ".join(filters), params=args.params, tracking_uri=args.tracking_uri
+    )
+    print(to_markdown(comparison))
+    print(f"{len(comparison.table)} runs; * marks the best per column (lowest for seconds and size)")
+    for path in args.output or []:
+        print(f"wrote {write_comparison(comparison, Path(path))}")
+    return 0
+
+
+def _key_value(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise FramingError(f"expected KEY=VALUE, got {text!r}")
+    return key, value.replace("'", "\\'")
+
+
+def _promote(args: argparse.Namespace) -> int:
+    from framing.config import TrackingConfig
+    from framing.tracking import promote, use_tracking_uri
+
+    use_tracking_uri(TrackingConfig(uri=args.tracking_uri))
+    version = promote(args.run_id, args.name, args.alias)
+    print(f"registered runs:/{args.run_id}/model as {args.name} version {version}, alias {args.alias}")
+    print(f"model_uri: models:/{args.name}@{args.alias}")
     return 0
 
 
@@ -133,7 +185,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(handler=_train)
 
     predict = commands.add_parser("predict", help="score articles or paragraphs with a model")
-    predict.add_argument("--model", required=True, help="runs:/..., models:/name@alias, models:/name/N or a folder")
+    predict.add_argument(
+        "--model",
+        default=None,
+        help="runs:/..., models:/name@alias, models:/name/N or a folder; default: models:/framing@champion",
+    )
+    predict.add_argument("--tracking-uri", default=None, help="store for models:/ and runs:/ (else the default)")
     predict.add_argument("--input", required=True, help=".txt file or folder, or a CSV/JSONL/Parquet table")
     predict.add_argument("--output", required=True, help="output .jsonl, .csv or .parquet")
     predict.add_argument("--text-column", default="text")
@@ -187,6 +244,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--chunk-size", type=int, default=50_000, help="rows read at a time")
     report.set_defaults(handler=_report)
+
+    compare = commands.add_parser("compare", help="an experiment's runs side by side, best per column marked")
+    compare.add_argument("--experiment", default="framing")
+    compare.add_argument(
+        "--filter", action="append", help='MLflow search filter, e.g. "metrics.`test/tuned/f1_macro` > 0.7"'
+    )
+    compare.add_argument("--tag", action="append", help="only runs with this tag: KEY=VALUE")
+    compare.add_argument(
+        "--param", action="append", help="only runs with this param: KEY=VALUE, e.g. model.family=tfidf"
+    )
+    compare.add_argument("--params", nargs="+", default=["model.family", "seed", "experiment"], help="param columns")
+    compare.add_argument("--output", action="append", help="also write .md or .csv (repeatable)")
+    compare.add_argument("--tracking-uri", default=None)
+    compare.set_defaults(handler=_compare)
+
+    promote = commands.add_parser("promote", help="register a run's model and set an alias on it")
+    promote.add_argument("run_id")
+    promote.add_argument("--alias", default="champion")
+    promote.add_argument("--name", default="framing", help="registered model name")
+    promote.add_argument("--tracking-uri", default=None)
+    promote.set_defaults(handler=_promote)
     return parser
 
 

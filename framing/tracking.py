@@ -31,6 +31,11 @@ from framing.pyfunc_model import PACKAGE_ARTIFACT
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 MODEL_NAME_IN_RUN = "model"
+DEFAULT_MODEL_NAME = "framing"
+CHAMPION_ALIAS = "champion"
+# MLflow 3's UI opens an experiment in the GenAI (traces) view unless told it is for model training.
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+EXPERIMENT_KIND = "custom_model_development"
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -61,9 +66,15 @@ def use_tracking(config: TrackingConfig) -> str:
     client = MlflowClient()
     experiment = client.get_experiment_by_name(config.experiment)
     if experiment is not None:
+        if EXPERIMENT_KIND_TAG not in experiment.tags:
+            client.set_experiment_tag(experiment.experiment_id, EXPERIMENT_KIND_TAG, EXPERIMENT_KIND)
         return str(experiment.experiment_id)
     location = config.artifact_root.resolve().as_uri() if _is_local_store(uri) else None
-    return str(client.create_experiment(config.experiment, artifact_location=location))
+    return str(
+        client.create_experiment(
+            config.experiment, artifact_location=location, tags={EXPERIMENT_KIND_TAG: EXPERIMENT_KIND}
+        )
+    )
 
 
 def flatten(values: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
@@ -160,6 +171,8 @@ class RunLogger:
         requirements = [f"{name}=={versions[name]}" for name in needed if name in versions]
         with tempfile.TemporaryDirectory() as tmp:
             package_dir = predictor.save(Path(tmp) / PACKAGE_ARTIFACT, extra={"run_id": self.run_id})
+            size = sum(f.stat().st_size for f in package_dir.rglob("*") if f.is_file())
+            mlflow.log_metric("model/size_mb", size / 2**20)
             mlflow.pyfunc.log_model(
                 name=MODEL_NAME_IN_RUN,
                 python_model=str(PACKAGE_DIR / "pyfunc_model.py"),
@@ -195,6 +208,24 @@ def register(model_uri: str, name: str, alias: str | None) -> str:
     if alias:
         MlflowClient().set_registered_model_alias(name, alias, version.version)
     return str(version.version)
+
+
+def champion_uri(name: str = DEFAULT_MODEL_NAME, alias: str = CHAMPION_ALIAS) -> str | None:
+    """``models:/<name>@<alias>`` if that alias is set in the registry of the current store, else None."""
+    try:
+        MlflowClient().get_model_version_by_alias(name, alias)
+    except mlflow.exceptions.MlflowException:
+        return None
+    return f"models:/{name}@{alias}"
+
+
+def promote(run_id: str, name: str = DEFAULT_MODEL_NAME, alias: str = CHAMPION_ALIAS) -> str:
+    """Register the run's model under ``name`` and point ``alias`` at it; returns the new version."""
+    try:
+        MlflowClient().get_run(run_id)
+    except mlflow.exceptions.MlflowException:
+        raise ModelLoadError(f"no run {run_id!r} in {mlflow.get_tracking_uri()}") from None
+    return register(f"runs:/{run_id}/{MODEL_NAME_IN_RUN}", name, alias)
 
 
 def download_model_package(uri: str) -> Path:

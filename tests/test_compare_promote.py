@@ -1,0 +1,88 @@
+"""Runs compared side by side, promotion to champion, and predict falling back to the champion."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+
+from framing.cli import main
+from framing.compare import build_comparison
+from tests.conftest import TINY_LABELS
+
+
+def _train(capsys: pytest.CaptureFixture[str], overrides: list[str]) -> str:
+    assert main(["train", *overrides]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    return next(line.split(": ")[1] for line in lines if line.startswith("run_id: "))
+
+
+def test_best_values_are_marked_per_column() -> None:
+    runs = pd.DataFrame(
+        {
+            "run_id": ["r1", "r2"],
+            "status": ["FINISHED", "FINISHED"],
+            "tags.mlflow.runName": ["a", "b"],
+            "params.model.family": ["tfidf", "transformer"],
+            "metrics.test/tuned/f1_micro": [0.7, 0.8],
+            "metrics.test/tuned/f1_macro": [0.75, 0.65],
+            "metrics.test/tuned/x/f1": [0.1, 0.9],
+            "metrics.test/tuned/x/precision": [0.5, 0.5],
+            "metrics.train/seconds": [3.0, 300.0],
+            "metrics.model/size_mb": [None, 90.0],
+        }
+    )
+    comparison = build_comparison(runs)
+    assert comparison.best["f1_micro"] == "r2"
+    assert comparison.best["f1_macro"] == "r1"
+    assert comparison.best["x/f1"] == "r2"
+    assert comparison.best["train/seconds"] == "r1", "lower is better for time"
+    assert comparison.best["model/size_mb"] == "r2", "a missing value never wins"
+    assert "x/precision" not in comparison.table.columns
+    marked = comparison.marked()
+    assert marked.loc[0, "f1_macro"] == "0.750*" and marked.loc[1, "f1_macro"] == "0.650"
+    assert marked.loc[0, "model/size_mb"] == ""
+
+
+@pytest.mark.usefixtures("mlflow_store")
+def test_compare_promote_and_predict_with_the_champion(
+    tiny_overrides: list[str], tiny_data: dict[str, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    corpus = tmp_path / "article.txt"
+    corpus.write_text("Officials said foreign channels distorted the events.\n\nAid reached families.\n")
+    assert main(["predict", "--input", str(corpus), "--output", str(tmp_path / "none.jsonl"), "--quiet"]) == 2
+    assert "framing promote" in capsys.readouterr().err
+
+    word = _train(capsys, [*tiny_overrides, "tracking.run_name=word"])
+    both = _train(capsys, [*tiny_overrides, "tracking.run_name=word-char", "model.char_ngram_range=[2,4]"])
+    experiment = mlflow.get_experiment_by_name("framing")
+    assert experiment is not None
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+
+    markdown, csv = tmp_path / "cmp.md", tmp_path / "cmp.csv"
+    assert main(["compare", "--output", str(markdown), "--output", str(csv)]) == 0
+    printed = capsys.readouterr().out
+    assert word in printed and both in printed and "*" in printed
+    table = pd.read_csv(csv)
+    assert set(table["run_id"]) == {word, both}
+    for column in ("f1_micro", "f1_macro", "train/seconds", "model/size_mb", *(f"{x}/f1" for x in TINY_LABELS)):
+        assert table[column].notna().all(), column
+    assert (table["model/size_mb"] > 0).all()
+    assert markdown.read_text().startswith("| run | run_id |")
+
+    assert main(["compare", "--param", "tracking.run_name=word", "--output", str(csv)]) == 0
+    assert list(pd.read_csv(csv)["run_id"]) == [word]
+    capsys.readouterr()
+    assert main(["compare", "--filter", "nonsense ~~ 1"]) == 2
+    assert "bad --filter" in capsys.readouterr().err
+
+    assert main(["promote", both, "--alias", "champion"]) == 0
+    assert "version 1, alias champion" in capsys.readouterr().out
+    output = tmp_path / "scores.jsonl"
+    assert main(["predict", "--input", str(corpus), "--output", str(output), "--quiet"]) == 0
+    assert "model: models:/framing@champion (the registered champion)" in capsys.readouterr().out
+    assert len(pd.read_json(output, lines=True)) == 2
+
+    assert main(["promote", "no-such-run"]) == 2
