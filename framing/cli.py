@@ -29,6 +29,17 @@ def _train(args: argparse.Namespace) -> int:
 
     from framing.training import run_training
 
+    if config.sweep is not None:
+        from framing.sweep import run_sweep
+
+        if args.register or args.alias:
+            raise FramingError("--register/--alias apply to one run; promote the sweep's best with framing promote")
+        sweep = run_sweep(config, overrides, run_training, args.config_dir)
+        print(f"sweep run_id: {sweep.parent_run_id} ({len(sweep.ran)} trials run, {len(sweep.skipped)} skipped)")
+        print(f"best trial run_id: {sweep.best_run_id} ({config.sweep.metric} = {sweep.best_value:.4f})")
+        print(f"run_id: {sweep.best_run_id}")
+        print(f"model_uri: {sweep.best_model_uri}")
+        return 0
     result = run_training(config)
     _print_metrics(result.metrics, result.labels)
     print(f"run_id: {result.run_id}")

@@ -42,6 +42,13 @@ class DataConfig(_Strict):
     validation: Path
     test: Path | None = None
     format: Literal["auto", "csv", "jsonl", "parquet", "hf"] = "auto"
+    adapter: Literal["generic", "babe", "mbic", "ukraine", "semeval_subtask3", "semeval_subtask2"] = Field(
+        default="generic",
+        description="A public dataset's own format (framing.data.adapters); generic = the columns below.",
+    )
+    adapter_options: dict[str, Any] = Field(
+        default_factory=dict, description="Keyword options of the adapter, e.g. {task: opinion} for babe."
+    )
     text_column: str = "text"
     label_column: str | None = "labels"
     label_columns: list[str] | None = Field(
@@ -138,6 +145,30 @@ class TrackingConfig(_Strict):
     alias: str | None = Field(default=None, description="Alias set on the registered version.")
 
 
+class SweepConfig(_Strict):
+    """A grid over config keys, declared in an experiment file; each combination is one nested run.
+
+    ``params`` maps a dotted key (``model.C``) to the values to try. The best
+    trial is chosen on ``metric``, a validation metric by default, so the test
+    split stays out of model selection.
+    """
+
+    method: Literal["grid"] = "grid"
+    params: dict[str, list[Any]] = Field(min_length=1)
+    metric: str = "validation/tuned/f1_macro"
+    direction: Literal["maximize", "minimize"] = "maximize"
+
+    @field_validator("params")
+    @classmethod
+    def _values_not_empty(cls, value: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        for key, values in value.items():
+            if not values:
+                raise ValueError(f"{key}: give at least one value")
+            if key.split(".")[0] in {"sweep", "experiment"}:
+                raise ValueError(f"{key}: cannot be swept")
+        return value
+
+
 class Config(_Strict):
     """The whole resolved configuration of one training run."""
 
@@ -149,6 +180,7 @@ class Config(_Strict):
     model: ModelConfig
     train: TrainConfig = TrainConfig()
     tracking: TrackingConfig = TrackingConfig()
+    sweep: SweepConfig | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain, YAML-safe values (paths as strings), as logged with the run."""
@@ -218,8 +250,8 @@ def compose(overrides: list[str] | None = None, config_dir: Path | None = None) 
         layers.append(OmegaConf.from_dotlist(dotlist))
         merged = OmegaConf.merge(*[OmegaConf.create(layer) for layer in layers])
         resolved = OmegaConf.to_container(merged, resolve=True)
-    except OmegaConfBaseException as exc:
-        raise ConfigError(f"cannot compose config: {exc}") from None
+    except (OmegaConfBaseException, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot compose config: {' '.join(str(exc).split())}") from None
     assert isinstance(resolved, dict)
     return {str(k): v for k, v in resolved.items()}
 

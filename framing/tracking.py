@@ -112,6 +112,7 @@ class RunLogger:
         mlflow.log_dict(values, "config.yaml")
         # `resume` changes between a killed run and its continuation; params are write-once.
         resumed = values.pop("resume", False)
+        values.pop("sweep", None)  # a trial's config has none; the sweep's parent run logs its own
         mlflow.log_params(flatten(values))
         tags = {f"version.{name}": version for name, version in library_versions().items()}
         tags["seed"] = str(config.seed)
@@ -195,10 +196,12 @@ def start_run(config: Config, run_id: str | None = None) -> Iterator[RunLogger]:
     """Open a run (or reopen ``run_id`` to resume it); an exception ends it FAILED."""
     experiment_id = use_tracking(config.tracking)
     if run_id is not None:
-        with mlflow.start_run(run_id=run_id) as run:
+        with mlflow.start_run(run_id=run_id, nested=mlflow.active_run() is not None) as run:
             yield RunLogger(run)
         return
-    with mlflow.start_run(experiment_id=experiment_id, run_name=config.tracking.run_name) as run:
+    # Inside a sweep's parent run, a training run is its nested child.
+    nested = mlflow.active_run() is not None
+    with mlflow.start_run(experiment_id=experiment_id, run_name=config.tracking.run_name, nested=nested) as run:
         yield RunLogger(run)
 
 

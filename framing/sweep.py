@@ -1,0 +1,164 @@
+"""Grid sweeps: one parent MLflow run, one nested child run per trial, resumable.
+
+A sweep is declared in an experiment file (``sweep.params``: dotted key to the
+values to try). Each combination becomes ``key=value`` overrides on top of the
+command's own, so a trial is exactly the run ``train.py`` would make with those
+overrides. The parent run is found again by a key over the experiment, the
+command's overrides and the grid: running the same command after a crash
+reopens it and skips every trial whose child run finished, so no finished work
+is redone. The best trial (on a validation metric) is copied to the parent:
+its metrics as ``best/...``, its overrides as ``best.<key>`` params, its run id
+and model URI as tags.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from framing.config import Config, SweepConfig, load_config
+from framing.errors import ConfigError
+
+SWEEP_KEY_TAG = "framing.sweep_key"
+TRIAL_KEY_TAG = "framing.trial_key"
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One point of the grid: its overrides and a stable key naming it among the sweep's trials."""
+
+    overrides: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        return hashlib.sha256("\n".join(self.overrides).encode()).hexdigest()[:16]
+
+
+@dataclass
+class SweepResult:
+    """The parent run, the best child and what each trial did."""
+
+    parent_run_id: str
+    best_run_id: str
+    best_model_uri: str
+    best_value: float
+    ran: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def grid(sweep: SweepConfig) -> list[Trial]:
+    """Every combination of the swept values, keys in declaration order, as ``key=value`` overrides."""
+    keys = list(sweep.params)
+    return [
+        Trial(tuple(f"{key}={json.dumps(value)}" for key, value in zip(keys, values, strict=True)))
+        for values in itertools.product(*(sweep.params[key] for key in keys))
+    ]
+
+
+def sweep_key(config: Config, overrides: list[str]) -> str:
+    """Same experiment, same command-line overrides and same grid: the same sweep."""
+    assert config.sweep is not None
+    payload = json.dumps(
+        {"experiment": config.experiment, "overrides": sorted(overrides), "sweep": config.sweep.model_dump()},
+        sort_keys=True,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def trial_config(overrides: list[str], trial: Trial, config_dir: Any = None) -> Config:
+    """The trial's own config: the command's overrides plus the trial's, with the sweep removed."""
+    config = load_config([*overrides, *trial.overrides], config_dir)
+    name = config.tracking.run_name or config.experiment or "trial"
+    label = ", ".join(trial.overrides)
+    tracking = config.tracking.model_copy(update={"run_name": f"{name} [{label}]", "model_name": None, "alias": None})
+    return config.model_copy(update={"sweep": None, "tracking": tracking})
+
+
+def run_sweep(
+    config: Config,
+    overrides: list[str],
+    train: Callable[[Config], Any],
+    config_dir: Any = None,
+    log: Callable[[str], None] = print,
+) -> SweepResult:
+    """Run (or continue) the sweep of ``config``; ``train`` runs one trial and returns its ``TrainingResult``."""
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    from framing.tracking import use_tracking
+
+    sweep = config.sweep
+    if sweep is None:
+        raise ConfigError("this config declares no sweep")
+    trials = grid(sweep)
+    experiment_id = use_tracking(config.tracking)
+    key = sweep_key(config, overrides)
+    client = MlflowClient()
+    earlier = client.search_runs(
+        [experiment_id], filter_string=f"tags.`{SWEEP_KEY_TAG}` = '{key}'", order_by=["attributes.start_time DESC"]
+    )
+    parent_id = earlier[0].info.run_id if earlier else None
+    name = f"sweep: {config.tracking.run_name or config.experiment or 'grid'}"
+    result_runs: dict[str, str] = {}
+    ran: list[str] = []
+    skipped: list[str] = []
+    opened = (
+        mlflow.start_run(run_id=parent_id)
+        if parent_id
+        else mlflow.start_run(experiment_id=experiment_id, run_name=name)
+    )
+    with opened as run:
+        parent_id = run.info.run_id
+        if not earlier:
+            mlflow.set_tags({SWEEP_KEY_TAG: key, "sweep.method": sweep.method, "sweep.trials": str(len(trials))})
+            mlflow.log_dict(config.to_dict(), "sweep_config.yaml")
+            mlflow.log_params({f"sweep.{k}": json.dumps(v) for k, v in sweep.params.items()})
+            mlflow.log_params({"sweep.metric": sweep.metric, "sweep.direction": sweep.direction})
+        finished = {
+            r.data.tags[TRIAL_KEY_TAG]: r.info.run_id
+            for r in client.search_runs(
+                [experiment_id],
+                filter_string=f"tags.mlflow.parentRunId = '{parent_id}' and attributes.status = 'FINISHED'",
+            )
+            if TRIAL_KEY_TAG in r.data.tags
+        }
+        for number, trial in enumerate(trials, start=1):
+            label = ", ".join(trial.overrides)
+            if trial.key in finished:
+                result_runs[trial.key] = finished[trial.key]
+                skipped.append(label)
+                log(f"trial {number}/{len(trials)} [{label}]: finished earlier, skipped")
+                continue
+            log(f"trial {number}/{len(trials)} [{label}]")
+            trial_result = train(trial_config(overrides, trial, config_dir))
+            client.set_tag(trial_result.run_id, TRIAL_KEY_TAG, trial.key)
+            result_runs[trial.key] = trial_result.run_id
+            ran.append(label)
+        best_id, best_value = _best(client, list(result_runs.values()), sweep)
+        best = client.get_run(best_id)
+        mlflow.log_metrics({f"best/{k}": v for k, v in best.data.metrics.items()})
+        best_trial = next(t for t in trials if result_runs[t.key] == best_id)
+        for item in best_trial.overrides:
+            k, _, v = item.partition("=")
+            mlflow.set_tag(f"best.{k}", v)  # tags, not params: a resumed sweep may find another best
+        model_uri = f"runs:/{best_id}/model"
+        mlflow.set_tags({"best.run_id": best_id, "best.model_uri": model_uri})
+    return SweepResult(parent_id, best_id, model_uri, best_value, ran, skipped)
+
+
+def _best(client: Any, run_ids: list[str], sweep: SweepConfig) -> tuple[str, float]:
+    scored = []
+    for run_id in run_ids:
+        value = client.get_run(run_id).data.metrics.get(sweep.metric)
+        if value is None:
+            raise ConfigError(f"sweep.metric {sweep.metric!r} was not logged by run {run_id}")
+        scored.append((value, run_id))
+    value, run_id = max(scored) if sweep.direction == "maximize" else min(scored)
+    return run_id, float(value)
+
+
+__all__ = ["SweepResult", "Trial", "grid", "run_sweep", "sweep_key", "trial_config"]

@@ -1,0 +1,92 @@
+"""Grid sweeps: nested child runs, the best trial on the parent, and resuming without redoing trials."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import pytest
+from mlflow.tracking import MlflowClient
+
+from framing.config import PROJECT_ROOT, SweepConfig, load_config
+from framing.errors import ConfigError
+from framing.sweep import TRIAL_KEY_TAG, grid, run_sweep, trial_config
+from framing.training import run_training
+
+SWEEP = "sweep.params={model.C: [0.5, 8.0], model.word_ngram_range: [[1, 1], [1, 2]]}"
+
+
+def test_grid_is_every_combination_as_overrides() -> None:
+    trials = grid(SweepConfig(params={"model.C": [1, 2], "model.char_ngram_range": [None, [2, 4]]}))
+    assert [t.overrides for t in trials] == [
+        ("model.C=1", "model.char_ngram_range=null"),
+        ("model.C=1", "model.char_ngram_range=[2, 4]"),
+        ("model.C=2", "model.char_ngram_range=null"),
+        ("model.C=2", "model.char_ngram_range=[2, 4]"),
+    ]
+    assert len({t.key for t in trials}) == 4
+
+
+def test_trial_config_applies_the_point_and_drops_the_sweep(tiny_overrides: list[str]) -> None:
+    overrides = [*tiny_overrides, SWEEP]
+    config = trial_config(overrides, grid(load_config(overrides).sweep)[3])  # type: ignore[arg-type]
+    assert config.sweep is None
+    assert config.model.C == 8.0 and config.model.word_ngram_range == (1, 2)  # type: ignore[union-attr]
+
+
+def test_shipped_sweep_experiment_composes() -> None:
+    config = load_config(["experiment=tfidf_sweep"], PROJECT_ROOT / "configs")
+    assert config.sweep is not None and len(grid(config.sweep)) == 6
+
+
+def test_malformed_override_is_a_config_error(tiny_overrides: list[str]) -> None:
+    with pytest.raises(ConfigError, match="cannot compose config"):
+        load_config([*tiny_overrides, "sweep.params={model.C:[1]}"])
+
+
+def test_empty_or_unsweepable_values_are_refused(tiny_overrides: list[str]) -> None:
+    with pytest.raises(ConfigError, match="at least one value"):
+        load_config([*tiny_overrides, "sweep.params={model.C: []}"])
+    with pytest.raises(ConfigError, match="unknown key"):
+        load_config([*tiny_overrides, "sweep.params={model.C: [1]}", "sweep.trials=3"])
+
+
+@pytest.mark.usefixtures("mlflow_store")
+def test_sweep_nests_trials_copies_the_best_and_resumes(tiny_overrides: list[str], tmp_path: Path) -> None:
+    overrides = [*tiny_overrides, SWEEP]
+    config = load_config(overrides)
+    calls: list[str] = []
+
+    def crash_on_third(trial: object) -> object:
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # the sweep is killed during its third trial
+        calls.append("ran")
+        return run_training(trial)  # type: ignore[arg-type]
+
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(config, overrides, crash_on_third, log=lambda _: None)
+    assert mlflow.active_run() is None
+
+    result = run_sweep(config, overrides, run_training, log=lambda _: None)
+    assert len(result.skipped) == 2 and len(result.ran) == 2, "finished trials are not redone"
+
+    client = MlflowClient()
+    experiment = mlflow.get_experiment_by_name("framing")
+    assert experiment is not None
+    parents = client.search_runs([experiment.experiment_id], "tags.`framing.sweep_key` != ''")
+    assert [p.info.run_id for p in parents] == [result.parent_run_id], "one parent, reopened"
+    children = client.search_runs(
+        [experiment.experiment_id],
+        f"tags.mlflow.parentRunId = '{result.parent_run_id}' and attributes.status = 'FINISHED'",
+    )
+    assert len(children) == 4 and len({c.data.tags[TRIAL_KEY_TAG] for c in children}) == 4
+    best_value = max(c.data.metrics["validation/tuned/f1_macro"] for c in children)
+    parent = client.get_run(result.parent_run_id)
+    assert parent.info.status == "FINISHED"
+    assert parent.data.metrics["best/validation/tuned/f1_macro"] == pytest.approx(best_value)
+    assert "best/test/tuned/f1_macro" in parent.data.metrics
+    assert parent.data.tags["best.run_id"] == result.best_run_id
+    assert {"best.model.C", "best.model.word_ngram_range"} <= set(parent.data.tags)
+
+    again = run_sweep(config, overrides, run_training, log=lambda _: None)
+    assert again.ran == [] and again.parent_run_id == result.parent_run_id
