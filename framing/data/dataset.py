@@ -9,16 +9,22 @@ always fatal because no row could be right.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+import logging
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from framing.config import DataConfig
 from framing.data.readers import Record, read_records
 from framing.errors import DataError
+
+if TYPE_CHECKING:
+    from framing.data.adapters import AdapterCounts
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,7 @@ class LabelledSet:
     groups: list[str]
     labels: list[list[str]]
     rejects: list[Reject] = field(default_factory=list)
+    source_counts: AdapterCounts | None = None  # rows an adapter read and dropped, when data.adapter is set
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -125,13 +132,35 @@ def _required_columns(config: DataConfig) -> list[str]:
     return columns
 
 
+def _adapter_records(path: Path, config: DataConfig) -> tuple[Iterator[tuple[int, Record]], DataConfig, AdapterCounts]:
+    """Rows of a public dataset through its adapter, and the column settings that read them.
+
+    The adapter's own columns (``id``, ``article_id``, ``text``, ``labels`` as lists)
+    replace the configured ones; row numbers in errors are positions in the
+    adapter's output, since the adapter has already checked the file itself.
+    """
+    from framing.data.adapters import load_adapter
+
+    frame, counts = load_adapter(config.adapter, path, **config.adapter_options)
+    log.info("data.adapter=%s %s", config.adapter, counts.summary())
+    columns = {"text_column": "text", "label_column": "labels", "label_columns": None}
+    columns |= {"id_column": "id", "group_column": "article_id", "label_delimiter": "|"}
+    records = ((number, dict(record)) for number, record in enumerate(frame.to_dict(orient="records"), start=1))
+    return records, config.model_copy(update=columns), counts
+
+
 def read_labelled(path: Path, name: str, config: DataConfig, known_labels: Iterable[str] | None) -> LabelledSet:
     """Read and validate one split file; raise or collect rejects per ``bad_rows``."""
     known = set(known_labels) if known_labels is not None else None
+    counts: AdapterCounts | None = None
+    if config.adapter != "generic":
+        records, config, counts = _adapter_records(path, config)
+    else:
+        records = read_records(path, config.format)
     required = _required_columns(config)
-    result = LabelledSet(name=name, path=path, ids=[], texts=[], groups=[], labels=[])
+    result = LabelledSet(name=name, path=path, ids=[], texts=[], groups=[], labels=[], source_counts=counts)
     seen_ids: dict[str, int] = {}
-    for row, record in read_records(path, config.format):
+    for row, record in records:
         missing = [c for c in required if c not in record]
         if missing:
             raise DataError(path, f"missing column(s) {', '.join(map(repr, missing))}", row)
