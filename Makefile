@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export MLFLOW_DISABLE_TELEMETRY := true
 
-.PHONY: main test lint typecheck pytest setup clean-runs
+.PHONY: main test lint typecheck pytest setup clean-runs ui
 
 setup: $(STAMP)
 
@@ -38,3 +38,9 @@ pytest: $(STAMP)
 	$(BIN)/python -m pytest
 
 test: lint typecheck pytest
+
+UI_PORT ?= 5000
+# The MLflow UI on the embedded store, on loopback only; runs open in the model-training view.
+ui: $(STAMP)
+	@echo "runs: http://127.0.0.1:$(UI_PORT)/#/experiments/1/runs?workflowType=machine_learning"
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port $(UI_PORT)
