@@ -104,7 +104,9 @@ def test_ui_shows_runs_metrics_and_compare_view(
             page.get_by_text("train/seconds").first.wait_for()
 
             runs = f'["{first}","{second}"]'
-            page.goto(f'{mlflow_ui}/#/compare-runs?runs={runs}&experiments=["{experiment.experiment_id}"]&{training_view}')
+            page.goto(
+                f'{mlflow_ui}/#/compare-runs?runs={runs}&experiments=["{experiment.experiment_id}"]&{training_view}'
+            )
             page.get_by_text("Comparing 2 Runs").first.wait_for()
             page.get_by_text("data/rejected_rows").first.wait_for(state="attached")  # metrics table, virtualised
             body = page.inner_text("body")
