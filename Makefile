@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export MLFLOW_DISABLE_TELEMETRY := true
 
-.PHONY: main test lint typecheck pytest setup clean-runs ui
+.PHONY: main test lint typecheck pytest setup clean-runs ui pair
 
 setup: $(STAMP)
 
@@ -44,3 +44,11 @@ UI_PORT ?= 5000
 ui: $(STAMP)
 	@echo "runs: http://127.0.0.1:$(UI_PORT)/#/experiments/1/runs?workflowType=machine_learning"
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port $(UI_PORT)
+
+# The baseline and the transformer on the shipped data, then both side by side.
+pair: $(STAMP)
+	@mkdir -p outputs
+	$(BIN)/python train.py experiment=baseline
+	$(BIN)/python train.py experiment=transformer
+	$(BIN)/framing compare --filter "tags.mlflow.runName IN ('tfidf-baseline', 'minilm-finetune')" \
+		--output outputs/compare_pair.md --output outputs/compare_pair.csv
