@@ -50,5 +50,5 @@ pair: $(STAMP)
 	@mkdir -p outputs
 	$(BIN)/python train.py experiment=baseline
 	$(BIN)/python train.py experiment=transformer
-	$(BIN)/framing compare --filter "tags.mlflow.runName IN ('tfidf-baseline', 'minilm-finetune')" \
+	$(BIN)/framing compare --run-name tfidf-baseline --run-name minilm-finetune \
 		--output outputs/compare_pair.md --output outputs/compare_pair.csv

@@ -121,7 +121,11 @@ def _compare(args: argparse.Namespace) -> int:
     filters += [f"tags.`{k}` = '{v}'" for k, v in (_key_value(t) for t in args.tag or [])]
     filters += [f"params.`{k}` = '{v}'" for k, v in (_key_value(p) for p in args.param or [])]
     comparison = compare_runs(
-        args.experiment, " and ".join(filters), params=args.params, tracking_uri=args.tracking_uri
+        args.experiment,
+        " and ".join(filters),
+        params=args.params,
+        tracking_uri=args.tracking_uri,
+        run_names=args.run_name or (),
     )
     print(to_markdown(comparison))
     print(f"{len(comparison.table)} runs; * marks the best per column (lowest for seconds and size)")
@@ -261,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument(
         "--filter", action="append", help='MLflow search filter, e.g. "metrics.`test/tuned/f1_macro` > 0.7"'
     )
+    compare.add_argument("--run-name", action="append", help="only runs with this name (repeatable)")
     compare.add_argument("--tag", action="append", help="only runs with this tag: KEY=VALUE")
     compare.add_argument(
         "--param", action="append", help="only runs with this param: KEY=VALUE, e.g. model.family=tfidf"

@@ -99,8 +99,12 @@ def compare_runs(
     params: Sequence[str] = KEY_PARAMS,
     tracking_uri: str | None = None,
     max_runs: int = 1000,
+    run_names: Sequence[str] = (),
 ) -> Comparison:
-    """Compare the runs of ``experiment``, filtered with MLflow's search syntax (tags, params, metrics)."""
+    """Compare the runs of ``experiment``, filtered with MLflow's search syntax (tags, params, metrics).
+
+    ``run_names`` keeps only runs with one of these names (MLflow's filter has no ``IN`` for tags).
+    """
     import mlflow
 
     from framing.config import TrackingConfig
@@ -116,6 +120,8 @@ def compare_runs(
     except mlflow.exceptions.MlflowException as exc:
         raise FramingError(f"bad --filter {filter_string!r}: {exc.message}") from None
     assert isinstance(runs, pd.DataFrame)
+    if run_names and not runs.empty:
+        runs = runs[runs["tags.mlflow.runName"].isin(list(run_names))].reset_index(drop=True)
     return build_comparison(runs, params)
 
 

@@ -74,6 +74,8 @@ def test_compare_promote_and_predict_with_the_champion(
 
     assert main(["compare", "--param", "tracking.run_name=word", "--output", str(csv)]) == 0
     assert list(pd.read_csv(csv)["run_id"]) == [word]
+    assert main(["compare", "--run-name", "word-char", "--run-name", "other", "--output", str(csv)]) == 0
+    assert list(pd.read_csv(csv)["run_id"]) == [both]
     capsys.readouterr()
     assert main(["compare", "--filter", "nonsense ~~ 1"]) == 2
     assert "bad --filter" in capsys.readouterr().err
