@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from framing.data.readers import iter_jsonl
 from framing.errors import DataError
 
 SUFFIXES = (".parquet", ".jsonl", ".csv")
@@ -128,24 +129,15 @@ def _columns(file: Path) -> list[str]:
 def _iter_jsonl(file: Path, wanted: set[str], chunk_size: int) -> Iterator[pd.DataFrame]:
     """JSON Lines, ``chunk_size`` rows at a time, values exactly as written.
 
-    Parsed with ``json`` rather than ``pandas.read_json``, whose dtype and date
-    inference differs between pandas versions (ids like ``"001"``, ``date``).
+    Parsed by the shared JSON Lines reader rather than ``pandas.read_json``, whose
+    dtype and date inference differs between pandas versions (ids like ``"001"``, ``date``).
     """
     records: list[dict[str, Any]] = []
-    with open(file, encoding="utf-8-sig") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(file, f"bad JSON line: {exc.msg} (column {exc.colno})", number) from exc
-            if not isinstance(record, dict):
-                raise DataError(file, f"expected a JSON object, got {type(record).__name__}", number)
-            records.append({k: v for k, v in record.items() if k in wanted})
-            if len(records) == chunk_size:
-                yield pd.DataFrame.from_records(records)
-                records = []
+    for _, record in iter_jsonl(file):
+        records.append({k: v for k, v in record.items() if k in wanted})
+        if len(records) == chunk_size:
+            yield pd.DataFrame.from_records(records)
+            records = []
     if records:
         yield pd.DataFrame.from_records(records)
 
