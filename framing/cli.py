@@ -115,7 +115,7 @@ def _champion_model(tracking_uri: str | None) -> str:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from framing.compare import compare_runs, to_markdown, write_comparison
+    from framing.compare import KEY_PARAMS, compare_runs, to_markdown, write_comparison
 
     filters = list(args.filter or [])
     filters += [f"tags.`{k}` = '{v}'" for k, v in (_key_value(t) for t in args.tag or [])]
@@ -123,7 +123,7 @@ def _compare(args: argparse.Namespace) -> int:
     comparison = compare_runs(
         args.experiment,
         " and ".join(filters),
-        params=args.params,
+        params=args.params or KEY_PARAMS,
         tracking_uri=args.tracking_uri,
         run_names=args.run_name or (),
     )
@@ -270,7 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument(
         "--param", action="append", help="only runs with this param: KEY=VALUE, e.g. model.family=tfidf"
     )
-    compare.add_argument("--params", nargs="+", default=["model.family", "seed", "experiment"], help="param columns")
+    compare.add_argument("--params", nargs="+", help="param columns (default: model.family seed experiment)")
     compare.add_argument("--output", action="append", help="also write .md or .csv (repeatable)")
     compare.add_argument("--tracking-uri", default=None)
     compare.set_defaults(handler=_compare)

@@ -7,8 +7,8 @@ overrides. The parent run is found again by a key over the experiment, the
 command's overrides and the grid: running the same command after a crash
 reopens it and skips every trial whose child run finished, so no finished work
 is redone. The best trial (on a validation metric) is copied to the parent:
-its metrics as ``best/...``, its overrides as ``best.<key>`` params, its run id
-and model URI as tags.
+its metrics as ``best/...``; its values (``best.<key>``), run id and model URI
+as tags, since a resumed sweep may find another best and params are write-once.
 """
 
 from __future__ import annotations
