@@ -19,13 +19,18 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-_PUNCTUATION = re.compile(r"[^\w\s]|_")
+_NON_WORD = re.compile(r"[\W_]+")
 
 
 def normalise_text(text: str) -> str:
-    """Lowercase, punctuation removed, whitespace collapsed (NFKC first, so curly and straight quotes agree)."""
-    folded = unicodedata.normalize("NFKC", str(text)).lower()
-    return " ".join(_PUNCTUATION.sub(" ", folded).split())
+    """Lower-case, accents folded, punctuation and repeated spaces removed: the key that spots copies.
+
+    Accents are removed by dropping combining marks after NFKD, not by encoding to
+    ASCII, so Cyrillic or Arabic text keeps its letters and is still compared.
+    """
+    decomposed = unicodedata.normalize("NFKD", str(text).lower())
+    folded = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(_NON_WORD.sub(" ", folded).split())
 
 
 @dataclass

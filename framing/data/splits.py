@@ -10,23 +10,15 @@ fails loudly, since either would inflate test scores.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from framing.data.dataset import LabelledSet
+from framing.data.dedup import normalise_text
 from framing.errors import DataError
-
-_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
-
-
-def normalise_text(text: str) -> str:
-    """Lower-case, accent-folded, punctuation-free text used to spot copies."""
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return _NON_WORD.sub(" ", folded.lower()).strip()
 
 
 @dataclass(frozen=True)
@@ -44,6 +36,56 @@ class DuplicatePair:
         return f"{kind}: {self.left_split} id {self.left_id} ~ {self.right_split} id {self.right_id}"
 
 
+def _similarity_vectorizer(texts: Sequence[str]) -> Any:
+    """Character 4-gram TF-IDF fitted on ``texts``: what "near copy" means everywhere in the project."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(4, 4), sublinear_tf=True)
+    return vectorizer.fit([normalise_text(t) for t in texts])
+
+
+def copy_groups(
+    texts: Sequence[str], base_groups: Sequence[str], threshold: float, chunk_rows: int = 2000
+) -> list[str]:
+    """Merge ``base_groups`` (articles) with exact and near copies into leakage-free groups.
+
+    Two rows end up in one group when they share a base group, the same normalised
+    text, or a similarity of at least ``threshold``; the groups are the connected
+    components. Splitting by these groups (cross-validation folds, a train/test cut)
+    can never put a sentence and its copy on different sides. Each group is named
+    by its first member's base group, so names stay readable.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = len(texts)
+    if len(base_groups) != n:
+        raise ValueError("texts and base_groups differ in length")
+    rows: list[int] = []
+    cols: list[int] = []
+    first_of: dict[str, int] = {}
+    for i, key in enumerate([f"group:{g}" for g in base_groups] + [f"text:{normalise_text(t)}" for t in texts]):
+        row = i % n
+        if key in first_of:
+            rows.append(row)
+            cols.append(first_of[key])
+        else:
+            first_of[key] = row
+    if n:
+        matrix = _similarity_vectorizer(texts).transform([normalise_text(t) for t in texts])
+        for start in range(0, n, chunk_rows):
+            block = (matrix[start : start + chunk_rows] @ matrix.T).tocoo()
+            close = (block.data >= threshold) & (block.row + start != block.col)
+            rows.extend((block.row[close] + start).tolist())
+            cols.extend(block.col[close].tolist())
+    graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+    _, component = connected_components(graph, directed=False)
+    name_of: dict[int, str] = {}
+    for i, c in enumerate(component):
+        name_of.setdefault(int(c), str(base_groups[i]))
+    return [name_of[int(c)] for c in component]
+
+
 def find_cross_split_duplicates(
     splits: Sequence[LabelledSet], threshold: float = 0.9, chunk_rows: int = 2000
 ) -> list[DuplicatePair]:
@@ -52,8 +94,6 @@ def find_cross_split_duplicates(
     Exact copies are found by hashing normalised text; near copies by sparse
     cosine similarity, computed in chunks so memory stays bounded.
     """
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
     pairs: list[DuplicatePair] = []
     owners: dict[str, tuple[str, str]] = {}
     for split in splits:
@@ -64,9 +104,7 @@ def find_cross_split_duplicates(
             owners.setdefault(key, (split.name, row_id))
     exact = {(p.left_id, p.right_id) for p in pairs}
 
-    all_texts = [normalise_text(t) for s in splits for t in s.texts]
-    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(4, 4), sublinear_tf=True)
-    vectorizer.fit(all_texts)
+    vectorizer = _similarity_vectorizer([t for s in splits for t in s.texts])
     matrices = [vectorizer.transform([normalise_text(t) for t in s.texts]) for s in splits]
     for i, left in enumerate(splits):
         for j in range(i + 1, len(splits)):

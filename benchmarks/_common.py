@@ -1,0 +1,132 @@
+"""What every dataset benchmark shares: where the data is, the model settings, and how results are written.
+
+Results go to two places: ``benchmarks/results/<name>.json`` (the numbers, for
+other benchmarks to read, e.g. the cross-domain drop) and a section of
+``benchmarks/README.md`` between ``<!-- <name> -->`` markers, replaced on
+every run, headed by the date, machine and commit that produced it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "benchmarks" / "README.md"
+RESULTS = ROOT / "benchmarks" / "results"
+sys.path.insert(0, str(ROOT))
+
+# The two families as benchmarked. Sentences are short (BABE median ~200 characters, about
+# 45 tokens), so 128 tokens hold nearly all of them in one window; 3 epochs keep five folds
+# within an hour on two CPU cores (early stopping still picks the best epoch).
+FAMILY_OVERRIDES = {
+    "tfidf": ["model=tfidf"],
+    "transformer": ["model=transformer", "model.max_length=128", "model.epochs=3"],
+}
+
+
+def parser(description: str, default_experiment: str) -> argparse.ArgumentParser:
+    """Options every dataset benchmark takes."""
+    result = argparse.ArgumentParser(description=description)
+    result.add_argument(
+        "--datasets",
+        type=Path,
+        default=Path(os.environ.get("FRAMING_DATASETS", ROOT.parent / "shared" / "datasets")),
+        help="folder holding babe/, ukraine-news-bias/ (default $FRAMING_DATASETS or ../shared/datasets)",
+    )
+    result.add_argument("--families", nargs="+", choices=sorted(FAMILY_OVERRIDES), default=["tfidf", "transformer"])
+    result.add_argument("--folds", type=int, default=5)
+    result.add_argument("--seed", type=int, default=42)
+    result.add_argument("--experiment", default=default_experiment, help="MLflow experiment of the runs")
+    result.add_argument("--work-dir", type=Path, default=ROOT / "outputs" / "benchmarks", help="fold files")
+    result.add_argument("--no-readme", action="store_true", help="print the table, leave README.md as it is")
+    return result
+
+
+def dataset_path(datasets: Path, *parts: str) -> Path:
+    """A file or folder of the shared datasets, or a clear exit saying where it was looked for."""
+    path = datasets.joinpath(*parts)
+    if not path.exists():
+        raise SystemExit(f"{path}: not found; pass --datasets DIR or set FRAMING_DATASETS")
+    return path
+
+
+def overrides(family: str, experiment: str, seed: int, extra: list[str] | None = None) -> list[str]:
+    """Config overrides of one benchmarked family: its model, the benchmark's experiment and seed."""
+    return [*FAMILY_OVERRIDES[family], f"tracking.experiment={experiment}", f"seed={seed}", *(extra or [])]
+
+
+def machine() -> str:
+    """CPU model and count, torch and its device: enough to know where a number comes from."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    text = f"{platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} CPUs"
+    try:
+        import torch
+
+        device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+        text += f", torch {torch.__version__} ({device}, {torch.get_num_threads()} threads)"
+    except ImportError:
+        pass
+    return text
+
+
+def commit() -> str:
+    """The commit the benchmark ran at, marked ``+changes`` if the tree was not clean."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True)
+    except OSError:
+        return "unknown"
+    return head.stdout.strip() + (" +changes" if dirty.stdout.strip() else "") if head.returncode == 0 else "unknown"
+
+
+def header(command: str) -> str:
+    """The provenance lines above a results table."""
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"Command: `{command}`\n\n{stamp}, commit `{commit()}`, {machine()}.\n"
+
+
+def mean_std(values: dict[str, float], spread: dict[str, float], name: str) -> str:
+    """``0.789 ± 0.012`` or ``n/a`` when a metric was not logged."""
+    if name not in values:
+        return "n/a"
+    return f"{values[name]:.3f} ± {spread.get(name, 0.0):.3f}"
+
+
+def save(name: str, results: dict[str, Any], section: str, write_readme: bool) -> None:
+    """Write the JSON results and (unless told not to) replace this benchmark's README section."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    print(section)
+    if not write_readme:
+        return
+    start, end = f"<!-- {name} -->", f"<!-- /{name} -->"
+    text = README.read_text(encoding="utf-8")
+    block = f"{start}\n{section.strip()}\n{end}"
+    if start in text and end in text:
+        before, _, rest = text.partition(start)
+        _, _, after = rest.partition(end)
+        text = before + block + after
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    README.write_text(text, encoding="utf-8")
+
+
+def load_results(name: str) -> dict[str, Any] | None:
+    """Results an earlier benchmark saved, or None."""
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None

@@ -1,0 +1,253 @@
+"""Grouped k-fold cross-validation: every fold is an ordinary training run, nested under one parent run.
+
+Published bias results (BABE, the Ukraine-crisis set) are k-fold means, so a
+comparable number needs the same protocol. The folds are grouped: rows that share
+an article, the same normalised text or a near copy (``copy_groups``) always land
+in the same fold, so a sentence and its reprint are never on both sides. Folds are
+stratified by label where the groups allow it.
+
+Each fold writes its train/validation/test rows as JSON Lines and runs
+``run_training`` on them, so a fold logs exactly what any run logs (config, data
+fingerprints, metrics, plots, thresholds, one model). The validation rows are
+carved out of the fold's training part, by group, for early stopping and
+thresholds; the test fold is used for nothing but the score. The parent run holds
+the mean and standard deviation over folds. Running the same command again after
+a crash reopens the parent and skips every fold whose run finished.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from framing.config import Config, load_config
+from framing.data.splits import copy_groups
+
+CV_KEY_TAG = "framing.cv_key"
+FOLD_TAG = "framing.fold"
+
+
+@dataclass(frozen=True)
+class Fold:
+    """Row positions of one fold: ``test`` is the held-out fold, ``validation`` is carved from the rest."""
+
+    number: int
+    train: np.ndarray
+    validation: np.ndarray
+    test: np.ndarray
+
+
+@dataclass
+class CrossValidationResult:
+    """The parent run, each fold's run and test metrics, and their mean and standard deviation."""
+
+    parent_run_id: str
+    fold_run_ids: list[str]
+    fold_metrics: list[dict[str, float]]
+    mean: dict[str, float] = field(default_factory=dict)
+    std: dict[str, float] = field(default_factory=dict)
+    skipped: list[int] = field(default_factory=list)
+
+
+def _strata(labels: Sequence[Sequence[str]]) -> np.ndarray:
+    """One stratum per label combination (``|``-joined, ``-`` for none)."""
+    return np.array(["|".join(sorted(row)) or "-" for row in labels])
+
+
+def make_folds(
+    frame: pd.DataFrame, n_folds: int, seed: int, validation_fraction: float = 0.1, group_column: str = "cv_group"
+) -> list[Fold]:
+    """Stratified, grouped folds over ``frame`` (needs ``labels`` and ``group_column``).
+
+    ``validation_fraction`` of each training part (by group) becomes that fold's
+    validation split.
+    """
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    if n_folds < 2:
+        raise ValueError("cross-validation needs at least 2 folds")
+    groups = frame[group_column].astype(str).to_numpy()
+    if len(set(groups)) < n_folds:
+        raise ValueError(f"{len(set(groups))} groups cannot fill {n_folds} folds")
+    strata = _strata(frame["labels"].tolist())
+    outer = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    inner_splits = max(2, round(1 / validation_fraction))
+    folds = []
+    for number, (rest, test) in enumerate(outer.split(np.zeros(len(frame)), strata, groups), start=1):
+        inner = StratifiedGroupKFold(n_splits=inner_splits, shuffle=True, random_state=seed + number)
+        fit_part, validation_part = next(inner.split(np.zeros(len(rest)), strata[rest], groups[rest]))
+        folds.append(Fold(number, np.sort(rest[fit_part]), np.sort(rest[validation_part]), np.sort(test)))
+    return folds
+
+
+def add_leakage_groups(
+    frame: pd.DataFrame, threshold: float, group_column: str = "article_id", target: str = "cv_group"
+) -> pd.DataFrame:
+    """``frame`` with ``target``: its ``group_column`` merged with exact and near copies of each text."""
+    result = frame.copy()
+    result[target] = copy_groups(result["text"].tolist(), result[group_column].astype(str).tolist(), threshold)
+    return result
+
+
+def write_split(frame: pd.DataFrame, path: Path, group_column: str = "cv_group") -> Path:
+    """Rows as the project's JSON Lines (``id``, ``article_id``, ``text``, ``labels``)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        for record in frame[["id", group_column, "text", "labels"]].to_dict(orient="records"):
+            row = {"id": str(record["id"]), "article_id": str(record[group_column]), "text": record["text"]}
+            row["labels"] = list(record["labels"])
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return path
+
+
+def fold_overrides(paths: dict[str, Path], labels: Sequence[str], task: str) -> list[str]:
+    """The ``key=value`` overrides that point a run at one fold's files."""
+    return [
+        f"data.train={paths['train']}",
+        f"data.validation={paths['validation']}",
+        f"data.test={paths['test']}",
+        "data.adapter=generic",
+        f"data.task={task}",
+        f"data.labels={json.dumps(list(labels))}",
+    ]
+
+
+def _cv_key(overrides: Sequence[str], frame: pd.DataFrame, folds: Sequence[Fold], seed: int) -> str:
+    """Same command, same rows and same folds: the same cross-validation (so it can be resumed)."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps(sorted(overrides)).encode())
+    digest.update(str(seed).encode())
+    digest.update(pd.util.hash_pandas_object(frame[["id", "text"]], index=False).to_numpy().tobytes())
+    for fold in folds:
+        digest.update(fold.test.tobytes())
+    return digest.hexdigest()[:16]
+
+
+def summarise(fold_metrics: Sequence[dict[str, float]]) -> tuple[dict[str, float], dict[str, float]]:
+    """Mean and (population) standard deviation of each metric every fold has."""
+    names = set.intersection(*(set(m) for m in fold_metrics)) if fold_metrics else set()
+    mean = {name: float(np.mean([m[name] for m in fold_metrics])) for name in sorted(names)}
+    std = {name: float(np.std([m[name] for m in fold_metrics])) for name in sorted(names)}
+    return mean, std
+
+
+def run_cross_validation(
+    frame: pd.DataFrame,
+    overrides: Sequence[str],
+    *,
+    labels: Sequence[str],
+    task: str,
+    work_dir: Path,
+    n_folds: int = 5,
+    seed: int = 42,
+    name: str = "cv",
+    parent_tags: dict[str, str] | None = None,
+    train: Callable[[Config], Any] | None = None,
+    config_dir: Path | None = None,
+    log: Callable[[str], None] = print,
+) -> CrossValidationResult:
+    """Cross-validate the config of ``overrides`` on ``frame`` (with a ``cv_group`` column); see the module doc.
+
+    Metrics are those the runs log for their test split (``test/tuned/...``),
+    returned without that prefix.
+    """
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    from framing.tracking import use_tracking
+
+    if train is None:
+        from framing.training import run_training
+
+        train = run_training
+    base = load_config(list(overrides), config_dir)
+    folds = make_folds(frame, n_folds, seed)
+    experiment_id = use_tracking(base.tracking)
+    key = _cv_key(overrides, frame, folds, seed)
+    client = MlflowClient()
+    earlier = client.search_runs(
+        [experiment_id], filter_string=f"tags.`{CV_KEY_TAG}` = '{key}'", order_by=["attributes.start_time DESC"]
+    )
+    opened = (
+        mlflow.start_run(run_id=earlier[0].info.run_id)
+        if earlier
+        else mlflow.start_run(experiment_id=experiment_id, run_name=name)
+    )
+    result_runs: dict[int, str] = {}
+    skipped: list[int] = []
+    with opened as parent:
+        parent_id = parent.info.run_id
+        if not earlier:
+            mlflow.set_tags({CV_KEY_TAG: key, "cv.folds": str(n_folds), **(parent_tags or {})})
+            mlflow.log_params({"cv.folds": n_folds, "cv.seed": seed, "cv.rows": len(frame), "cv.task": task})
+            mlflow.log_params({"cv.groups": int(frame["cv_group"].nunique()), "cv.labels": json.dumps(list(labels))})
+            mlflow.log_dict(base.to_dict(), "cv_config.yaml")
+        finished = {
+            int(run.data.tags[FOLD_TAG]): run.info.run_id
+            for run in client.search_runs(
+                [experiment_id],
+                filter_string=f"tags.mlflow.parentRunId = '{parent_id}' and attributes.status = 'FINISHED'",
+            )
+            if FOLD_TAG in run.data.tags
+        }
+        for fold in folds:
+            if fold.number in finished:
+                result_runs[fold.number] = finished[fold.number]
+                skipped.append(fold.number)
+                log(f"fold {fold.number}/{n_folds}: finished earlier, skipped")
+                continue
+            directory = work_dir / key / f"fold_{fold.number}"
+            paths = {
+                split: write_split(frame.iloc[rows], directory / f"{split}.jsonl")
+                for split, rows in (("train", fold.train), ("validation", fold.validation), ("test", fold.test))
+            }
+            log(
+                f"fold {fold.number}/{n_folds}: train {len(fold.train)}, validation {len(fold.validation)}, "
+                f"test {len(fold.test)}"
+            )
+            run_name = f"{name} fold {fold.number}/{n_folds}"
+            fold_args = [*overrides, *fold_overrides(paths, labels, task), f"tracking.run_name={run_name}"]
+            config = load_config(fold_args, config_dir)
+            config = config.model_copy(
+                update={"tracking": config.tracking.model_copy(update={"model_name": None, "alias": None})}
+            )
+            fold_result = train(config)
+            client.set_tag(fold_result.run_id, FOLD_TAG, str(fold.number))
+            result_runs[fold.number] = fold_result.run_id
+        run_ids = [result_runs[f.number] for f in folds]
+        fold_metrics = [_test_metrics(client.get_run(run_id).data.metrics) for run_id in run_ids]
+        mean, std = summarise(fold_metrics)
+        mlflow.log_metrics({f"cv/{k}/mean": v for k, v in mean.items()})
+        mlflow.log_metrics({f"cv/{k}/std": v for k, v in std.items()})
+        table = pd.DataFrame(
+            [{"fold": f.number, "run_id": r, **m} for f, r, m in zip(folds, run_ids, fold_metrics, strict=True)]
+        )
+        mlflow.log_table(table, artifact_file="cv_folds.json")
+    return CrossValidationResult(parent_id, run_ids, fold_metrics, mean, std, skipped)
+
+
+def _test_metrics(metrics: dict[str, float]) -> dict[str, float]:
+    """A fold's test metrics at its tuned thresholds, plus its training time and model size."""
+    prefix = "test/tuned/"
+    result = {name.removeprefix(prefix): value for name, value in metrics.items() if name.startswith(prefix)}
+    result |= {name: metrics[name] for name in ("train/seconds", "model/size_mb") if name in metrics}
+    return result
+
+
+__all__ = [
+    "CrossValidationResult",
+    "Fold",
+    "add_leakage_groups",
+    "fold_overrides",
+    "make_folds",
+    "run_cross_validation",
+    "summarise",
+    "write_split",
+]
