@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export MLFLOW_DISABLE_TELEMETRY := true
 
-.PHONY: main test lint typecheck pytest setup clean-runs ui pair
+.PHONY: main test lint typecheck pytest setup clean-runs ui pair bench-babe bench-ukraine bench-cross
 
 setup: $(STAMP)
 
@@ -52,3 +52,13 @@ pair: $(STAMP)
 	$(BIN)/python train.py experiment=transformer
 	$(BIN)/framing compare --run-name tfidf-baseline --run-name minilm-finetune \
 		--output outputs/compare_pair.md --output outputs/compare_pair.csv
+
+# Benchmarks on the public datasets (benchmarks/README.md); data from $FRAMING_DATASETS or ../shared/datasets.
+bench-babe: $(STAMP)
+	$(BIN)/python benchmarks/babe_cv.py
+
+bench-ukraine: $(STAMP)
+	$(BIN)/python benchmarks/ukraine_cv.py
+
+bench-cross: $(STAMP)
+	$(BIN)/python benchmarks/cross_domain.py
