@@ -46,7 +46,7 @@ def parser(description: str, default_experiment: str) -> argparse.ArgumentParser
     result.add_argument("--seed", type=int, default=42)
     result.add_argument("--experiment", default=default_experiment, help="MLflow experiment of the runs")
     result.add_argument("--work-dir", type=Path, default=ROOT / "outputs" / "benchmarks", help="fold files")
-    result.add_argument("--no-readme", action="store_true", help="print the table, leave README.md as it is")
+    result.add_argument("--no-readme", action="store_true", help="print the table only: write nothing into benchmarks/")
     return result
 
 
@@ -95,9 +95,13 @@ def commit() -> str:
 
 
 def header(command: str) -> str:
-    """The provenance lines above a results table."""
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"Command: `{command}`\n\n{stamp}, commit `{commit()}`, {machine()}.\n"
+    """The provenance lines above a results table: when the benchmark started, at which commit, where."""
+    return f"Command: `{command}`\n\nStarted {STARTED}, commit `{STARTED_AT_COMMIT}`, {machine()}.\n"
+
+
+# taken when the benchmark starts, so edits made while it runs do not change its provenance
+STARTED = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+STARTED_AT_COMMIT = commit()
 
 
 def mean_std(values: dict[str, float], spread: dict[str, float], name: str) -> str:
@@ -108,12 +112,12 @@ def mean_std(values: dict[str, float], spread: dict[str, float], name: str) -> s
 
 
 def save(name: str, results: dict[str, Any], section: str, write_readme: bool) -> None:
-    """Write the JSON results and (unless told not to) replace this benchmark's README section."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    """Print the table; unless told not to, write the JSON results and replace this benchmark's README section."""
     print(section)
     if not write_readme:
         return
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     start, end = f"<!-- {name} -->", f"<!-- /{name} -->"
     text = README.read_text(encoding="utf-8")
     block = f"{start}\n{section.strip()}\n{end}"

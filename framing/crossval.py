@@ -78,13 +78,33 @@ def make_folds(
         raise ValueError(f"{len(set(groups))} groups cannot fill {n_folds} folds")
     strata = _strata(frame["labels"].tolist())
     outer = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
-    inner_splits = max(2, round(1 / validation_fraction))
     folds = []
     for number, (rest, test) in enumerate(outer.split(np.zeros(len(frame)), strata, groups), start=1):
-        inner = StratifiedGroupKFold(n_splits=inner_splits, shuffle=True, random_state=seed + number)
-        fit_part, validation_part = next(inner.split(np.zeros(len(rest)), strata[rest], groups[rest]))
+        fit_part, validation_part = _holdout(strata[rest], groups[rest], validation_fraction, seed + number)
         folds.append(Fold(number, np.sort(rest[fit_part]), np.sort(rest[validation_part]), np.sort(test)))
     return folds
+
+
+def _holdout(strata: np.ndarray, groups: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """About ``fraction`` of the groups (stratified) held out; returns (kept, held-out) positions."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    n_groups = len(set(groups))
+    if n_groups < 2:
+        raise ValueError("a validation split needs at least 2 groups")
+    n_splits = min(max(2, round(1 / fraction)), n_groups)
+    splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    kept, held_out = next(splitter.split(np.zeros(len(strata)), strata, groups))
+    return np.sort(kept), np.sort(held_out)
+
+
+def holdout_split(
+    frame: pd.DataFrame, fraction: float, seed: int, group_column: str = "cv_group"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``frame`` cut by group into (train, validation), ``fraction`` of the groups in validation, stratified."""
+    strata = _strata(frame["labels"].tolist())
+    kept, held_out = _holdout(strata, frame[group_column].astype(str).to_numpy(), fraction, seed)
+    return frame.iloc[kept], frame.iloc[held_out]
 
 
 def add_leakage_groups(
@@ -126,7 +146,7 @@ def _cv_key(overrides: Sequence[str], frame: pd.DataFrame, folds: Sequence[Fold]
     digest.update(str(seed).encode())
     digest.update(pd.util.hash_pandas_object(frame[["id", "text"]], index=False).to_numpy().tobytes())
     for fold in folds:
-        digest.update(fold.test.tobytes())
+        digest.update(fold.test.tobytes() + b"|" + fold.validation.tobytes())
     return digest.hexdigest()[:16]
 
 
@@ -147,6 +167,7 @@ def run_cross_validation(
     work_dir: Path,
     n_folds: int = 5,
     seed: int = 42,
+    validation_fraction: float = 0.1,
     name: str = "cv",
     parent_tags: dict[str, str] | None = None,
     train: Callable[[Config], Any] | None = None,
@@ -168,7 +189,7 @@ def run_cross_validation(
 
         train = run_training
     base = load_config(list(overrides), config_dir)
-    folds = make_folds(frame, n_folds, seed)
+    folds = make_folds(frame, n_folds, seed, validation_fraction)
     experiment_id = use_tracking(base.tracking)
     key = _cv_key(overrides, frame, folds, seed)
     client = MlflowClient()
@@ -246,6 +267,7 @@ __all__ = [
     "Fold",
     "add_leakage_groups",
     "fold_overrides",
+    "holdout_split",
     "make_folds",
     "run_cross_validation",
     "summarise",

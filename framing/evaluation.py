@@ -24,18 +24,24 @@ def compute_metrics(
     of the macro PR-AUC.
     """
     metrics: dict[str, float] = {}
+    y_true, flags = np.asarray(y_true).astype(int), np.asarray(flags).astype(int)
     for average in ("micro", "macro"):
-        precision, recall, f1, _ = precision_recall_fscore_support(y_true, flags, average=average, zero_division=0)
+        # scikit-learn reads a one-column indicator matrix as a binary vector and would average
+        # over both classes; with one label, micro and macro are that label's own numbers
+        mode = "binary" if y_true.shape[1] == 1 else average
+        precision, recall, f1, _ = precision_recall_fscore_support(y_true, flags, average=mode, zero_division=0)
         metrics[f"f1_{average}"] = float(f1)
         metrics[f"precision_{average}"] = float(precision)
         metrics[f"recall_{average}"] = float(recall)
-    precision, recall, f1, support = precision_recall_fscore_support(y_true, flags, average=None, zero_division=0)
     pr_aucs = []
     for j, label in enumerate(labels):
-        metrics[f"{label}/precision"] = float(precision[j])
-        metrics[f"{label}/recall"] = float(recall[j])
-        metrics[f"{label}/f1"] = float(f1[j])
-        metrics[f"{label}/support"] = float(support[j])
+        precision, recall, f1, _ = precision_recall_fscore_support(
+            y_true[:, j], flags[:, j], average="binary", zero_division=0
+        )
+        metrics[f"{label}/precision"] = float(precision)
+        metrics[f"{label}/recall"] = float(recall)
+        metrics[f"{label}/f1"] = float(f1)
+        metrics[f"{label}/support"] = float(y_true[:, j].sum())
         if y_true[:, j].any():
             pr_auc = float(average_precision_score(y_true[:, j], probabilities[:, j]))
             metrics[f"{label}/pr_auc"] = pr_auc

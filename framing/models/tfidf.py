@@ -95,7 +95,11 @@ class TfidfClassifier:
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         assert self.pipeline is not None, "model is not fitted"
-        return np.asarray(self.pipeline.predict_proba(list(texts)), dtype=np.float64)
+        probabilities = np.asarray(self.pipeline.predict_proba(list(texts)), dtype=np.float64)
+        if self.task == "multilabel" and len(self.labels) == 1 and probabilities.shape[1] == 2:
+            # one-vs-rest sees a single indicator column as a binary problem: keep P(label)
+            probabilities = probabilities[:, 1:]
+        return probabilities
 
     def _label_weights(self) -> np.ndarray:
         """Coefficients [labels, features]; for a binary multi-class model, both signs."""
