@@ -161,6 +161,8 @@ def _validate(args: argparse.Namespace) -> int:
     for split in splits.all():
         print(f"{split.name}: {len(split)} rows, {len(set(split.groups))} groups, {len(split.rejects)} rejected")
     print(f"labels: {', '.join(splits.label_names)}")
+    for line in splits.dedup_report.summary() if splits.dedup_report else []:
+        print(f"deduplicated {line}")
     print("no duplicates across splits" if config.data.duplicate_check else "duplicate check off")
     return 0
 

@@ -63,6 +63,11 @@ class DataConfig(_Strict):
     )
     bad_rows: Literal["error", "skip"] = "error"
     rejects_dir: Path = Path("rejects")
+    deduplicate: bool = Field(
+        default=False,
+        description="Drop exact copies (normalised text) within and across splits before the duplicate check; "
+        "test is kept whole, then validation, then train. Every removal is counted and logged.",
+    )
     duplicate_check: bool = True
     near_duplicate_threshold: float = Field(default=0.9, gt=0.0, le=1.0)
 

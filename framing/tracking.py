@@ -158,6 +158,9 @@ class RunLogger:
             frame.to_csv(target, index=False)
             mlflow.log_artifact(str(target), artifact_path=str(Path(path).parent) if "/" in path else None)
 
+    def log_text(self, text: str, path: str) -> None:
+        mlflow.log_text(text, path)
+
     def log_artifact(self, path: Path, artifact_path: str | None = None) -> None:
         mlflow.log_artifact(str(path), artifact_path=artifact_path)
 

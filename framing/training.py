@@ -8,6 +8,7 @@ crash marks it FAILED.
 from __future__ import annotations
 
 import hashlib
+import logging
 import random
 import time
 from dataclasses import dataclass, field
@@ -19,13 +20,15 @@ from framing import tracking
 from framing.checkpoints import remove_checkpoints, run_checkpoint_dir, save_run_id, saved_run_id
 from framing.config import Config
 from framing.data.dataset import LabelledSet, Splits, load_splits, write_rejects
-from framing.data.splits import check_no_cross_split_duplicates
-from framing.errors import ConfigError
+from framing.data.splits import check_no_cross_split_duplicates, deduplicate_splits
+from framing.errors import ConfigError, DataError
 from framing.evaluation import compute_metrics, error_analysis
 from framing.models.base import FitContext, build_model, model_class
 from framing.package import Predictor
 from framing.plots import confusion_matrices, pr_curves
 from framing.thresholds import apply_thresholds, tune_thresholds
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -61,6 +64,13 @@ def file_fingerprint(path: Path) -> str:
 def prepare_data(config: Config) -> Splits:
     """Phase 1: read, validate and check the splits for leakage."""
     splits = load_splits(config.data)
+    if config.data.deduplicate:
+        splits.dedup_report = deduplicate_splits(list(reversed(splits.all())))
+        for line in splits.dedup_report.summary():
+            log.info("data.deduplicate %s", line)
+        for split in splits.all():
+            if not split.texts:
+                raise DataError(split.path, "no rows left after de-duplication (data.deduplicate)")
     if config.data.duplicate_check:
         check_no_cross_split_duplicates(splits.all(), config.data.near_duplicate_threshold)
     return splits
@@ -115,6 +125,10 @@ def run_training(config: Config) -> TrainingResult:
             logger.log_split(split, file_fingerprint(split.path))
         rejects = splits.rejects
         logger.log_metrics({"data/rejected_rows": float(len(rejects))})
+        if splits.dedup_report is not None:
+            report = splits.dedup_report
+            logger.log_metrics({f"data/duplicates_removed/{name}": float(report.removed(name)) for name in report.kept})
+            logger.log_text("\n".join(report.summary()) + "\n", "data/dedup_report.txt")
         if rejects:
             logger.log_artifact(write_rejects(rejects, config.data.rejects_dir), "data")
 

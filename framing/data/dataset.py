@@ -23,6 +23,7 @@ from framing.errors import DataError
 
 if TYPE_CHECKING:
     from framing.data.adapters import AdapterCounts
+    from framing.data.dedup import DedupReport
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ class Splits:
     validation: LabelledSet
     test: LabelledSet | None
     label_names: list[str]
+    dedup_report: DedupReport | None = None  # set when data.deduplicate removed copies before training
 
     def all(self) -> list[LabelledSet]:
         return [s for s in (self.train, self.validation, self.test) if s is not None]

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from framing.data.dataset import LabelledSet
-from framing.data.dedup import normalise_text
+from framing.data.dedup import DedupReport, deduplicate, normalise_text
 from framing.errors import DataError
 
 
@@ -136,6 +136,25 @@ def check_no_cross_split_duplicates(splits: Sequence[LabelledSet], threshold: fl
             f"{len(pairs)} duplicate paragraph(s) across splits (threshold {threshold}): {shown}{more}. "
             "Remove them or move them into one split.",
         )
+
+
+def deduplicate_splits(splits: Sequence[LabelledSet]) -> DedupReport:
+    """Remove exact copies (normalised text) in place, keeping the first in ``splits`` order; return the report.
+
+    Give the evaluation splits first (test, validation, train): they stay whole and
+    their sentences leave the training data, so the scores measure unseen text.
+    """
+    import pandas as pd
+
+    frames = {s.name: pd.DataFrame({"text": s.texts, "position": range(len(s))}) for s in splits}
+    kept, report = deduplicate(frames)
+    for split in splits:
+        keep = kept[split.name]["position"].tolist()
+        split.ids = [split.ids[i] for i in keep]
+        split.texts = [split.texts[i] for i in keep]
+        split.groups = [split.groups[i] for i in keep]
+        split.labels = [split.labels[i] for i in keep]
+    return report
 
 
 def assign_group_splits(groups: Sequence[str], fractions: tuple[float, float, float], seed: int) -> list[str]:
