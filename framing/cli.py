@@ -118,8 +118,8 @@ def _compare(args: argparse.Namespace) -> int:
     from framing.compare import KEY_PARAMS, compare_runs, to_markdown, write_comparison
 
     filters = list(args.filter or [])
-    filters += [f"tags.`{k}` = '{v}'" for k, v in (_key_value(t) for t in args.tag or [])]
-    filters += [f"params.`{k}` = '{v}'" for k, v in (_key_value(p) for p in args.param or [])]
+    filters += [f"tags.`{k}` = '{_quoted(v)}'" for k, v in (_key_value(t) for t in args.tag or [])]
+    filters += [f"params.`{k}` = '{_quoted(v)}'" for k, v in (_key_value(p) for p in args.param or [])]
     comparison = compare_runs(
         args.experiment,
         " and ".join(filters),
@@ -138,7 +138,12 @@ def _key_value(text: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     if not sep or not key:
         raise FramingError(f"expected KEY=VALUE, got {text!r}")
-    return key, value.replace("'", "\\'")
+    return key, value
+
+
+def _quoted(value: str) -> str:
+    """A value safe inside an MLflow filter's single quotes."""
+    return value.replace("'", "\\'")
 
 
 def _promote(args: argparse.Namespace) -> int:
@@ -167,10 +172,28 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _adapter_option(item: str) -> tuple[str, object]:
+    """``key=value`` with the value read as YAML (``tasks=[bias, framing]``, ``task=opinion``)."""
+    import yaml
+
+    key, value = _key_value(item)
+    return key, yaml.safe_load(value)
+
+
 def _split(args: argparse.Namespace) -> int:
     from framing.data.split_files import split_file
 
-    written = split_file(Path(args.input), Path(args.output_dir), args.group_column, tuple(args.fractions), args.seed)
+    options = dict(_adapter_option(item) for item in args.adapter_option)
+    written = split_file(
+        Path(args.input),
+        Path(args.output_dir),
+        args.group_column,
+        tuple(args.fractions),
+        args.seed,
+        adapter=args.adapter,
+        adapter_options=options,
+        copy_threshold=args.group_copies,
+    )
     for name, count in written.items():
         print(f"{name}: {count} rows")
     return 0
@@ -248,6 +271,20 @@ def build_parser() -> argparse.ArgumentParser:
     split.add_argument("--group-column", default="article_id")
     split.add_argument("--fractions", type=float, nargs=3, default=[0.7, 0.15, 0.15])
     split.add_argument("--seed", type=int, default=13)
+    split.add_argument(
+        "--adapter",
+        default="generic",
+        help="read a public dataset's format: babe, mbic, ukraine, semeval_subtask3, ...",
+    )
+    split.add_argument(
+        "--adapter-option", action="append", default=[], metavar="KEY=VALUE", help="e.g. task=opinion (YAML value)"
+    )
+    split.add_argument(
+        "--group-copies",
+        type=float,
+        metavar="THRESHOLD",
+        help="put exact and near copies (similarity >= THRESHOLD, e.g. 0.9) in one group",
+    )
     split.set_defaults(handler=_split)
 
     report = commands.add_parser("report", help="article tables, summaries, plots and an HTML page from scores")

@@ -5,6 +5,7 @@ Every fixture under tests/fixtures/adapters/ is invented text in the real format
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -273,3 +274,30 @@ def test_config_adapter_options_reach_the_adapter() -> None:
 
 def test_generic_adapter_is_the_default() -> None:
     assert DataConfig(train=Path("a.csv"), validation=Path("b.csv")).adapter == "generic"
+
+
+def test_split_command_reads_a_public_format_and_keeps_copies_together(tmp_path: Path) -> None:
+    """``framing split --adapter babe`` writes the project's JSON Lines; the ``data=babe`` preset then reads them."""
+    from framing.cli import main as cli_main
+    from framing.config import PROJECT_ROOT, load_config
+    from framing.training import prepare_data
+
+    source = tmp_path / "babe.csv"
+    lines = (FIXTURES / "babe.csv").read_text(encoding="utf-8-sig").splitlines()
+    # a second article re-printing the first sentence: --group-copies must keep both on one side
+    copy = lines[1].replace("https://example.org/news/library", "https://example.org/news/reprint")
+    source.write_text("\n".join([*lines, copy]) + "\n", encoding="utf-8")
+    out = tmp_path / "splits"
+    args = ["split", "--adapter", "babe", "--input", str(source), "--output-dir", str(out), "--group-copies", "0.9"]
+    assert cli_main([*args, "--fractions", "0.34", "0.33", "0.33", "--seed", "3"]) == 0
+    rows = {
+        name: [json.loads(line) for line in (out / f"{name}.jsonl").read_text().splitlines()]
+        for name in ("train", "validation", "test")
+    }
+    assert sum(len(r) for r in rows.values()) == 5  # 6 rows read, 1 without agreement dropped
+    library = [name for name, r in rows.items() for row in r if row["text"].startswith("The town council opened")]
+    assert len(library) == 2 and len(set(library)) == 1
+    assert all(row["labels"] in (["Biased"], ["Non-biased"]) for r in rows.values() for row in r)
+    overrides = ["data=babe", *(f"data.{name}={out / f'{name}.jsonl'}" for name in ("train", "validation", "test"))]
+    splits = prepare_data(load_config(overrides, PROJECT_ROOT / "configs"))
+    assert splits.label_names == ["Biased", "Non-biased"]

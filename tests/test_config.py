@@ -8,7 +8,7 @@ from textwrap import dedent
 import pytest
 import yaml
 
-from framing.config import Config, compose, load_config
+from framing.config import GROUPS, Config, compose, load_config
 from framing.errors import ConfigError
 
 REAL_CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
@@ -261,3 +261,14 @@ def test_real_experiment_composes_and_validates(experiment: Path) -> None:
     assert config.experiment == experiment.stem
     declared = yaml.safe_load(experiment.read_text(encoding="utf-8")).get("defaults", {}).get("model", "tfidf")
     assert config.model.family == declared
+
+
+REAL_GROUP_FILES = sorted(p for group in GROUPS for p in (REAL_CONFIG_DIR / group).glob("*.yaml"))
+
+
+@pytest.mark.parametrize("group_file", REAL_GROUP_FILES, ids=lambda p: f"{p.parent.name}={p.stem}")
+def test_every_shipped_group_file_composes_and_validates(group_file: Path) -> None:
+    config = load_config([f"{group_file.parent.name}={group_file.stem}"], REAL_CONFIG_DIR)
+    declared = yaml.safe_load(group_file.read_text(encoding="utf-8"))
+    if group_file.parent.name == "data":
+        assert config.data.labels == declared["labels"] and config.data.task == declared["task"]

@@ -8,30 +8,61 @@ JSON Lines with every original column kept.
 from __future__ import annotations
 
 import json
+import math
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 from framing.data.readers import read_records
-from framing.data.splits import assign_group_splits
+from framing.data.splits import assign_group_splits, copy_groups
 from framing.errors import DataError
 
 SPLIT_NAMES = ("train", "validation", "test")
 
 
+def _adapter_records(input_path: Path, adapter: str, options: dict[str, Any]) -> list[dict[str, Any]]:
+    """A public dataset's rows through its adapter, missing values as JSON null."""
+    from framing.data.adapters import load_adapter
+
+    frame, counts = load_adapter(adapter, input_path, **options)
+    print(counts.summary())
+    records = frame.to_dict(orient="records")
+    return [{k: None if isinstance(v, float) and math.isnan(v) else v for k, v in r.items()} for r in records]
+
+
 def split_file(
-    input_path: Path, output_dir: Path, group_column: str, fractions: tuple[float, ...], seed: int
+    input_path: Path,
+    output_dir: Path,
+    group_column: str,
+    fractions: tuple[float, ...],
+    seed: int,
+    adapter: str = "generic",
+    adapter_options: dict[str, Any] | None = None,
+    copy_threshold: float | None = None,
 ) -> dict[str, int]:
-    """Split ``input_path`` by ``group_column``; returns rows written per split."""
+    """Split ``input_path`` by ``group_column``; returns rows written per split.
+
+    ``adapter`` reads a public dataset's own format (its rows then have ``id``,
+    ``article_id``, ``text``, ``labels``). With ``copy_threshold``, rows whose texts
+    are exact or near copies (similarity >= the threshold) join one group, so a
+    sentence reprinted in two articles cannot straddle the splits.
+    """
     if len(fractions) != 3:
         raise DataError(input_path, f"need three split fractions, got {fractions}")
     records = []
-    for row, record in read_records(input_path):
-        if group_column not in record:
-            raise DataError(input_path, f"missing group column {group_column!r}", row)
-        records.append(record)
-    assignment = assign_group_splits(
-        [str(r[group_column]) for r in records], (fractions[0], fractions[1], fractions[2]), seed
-    )
+    if adapter != "generic":
+        records = _adapter_records(input_path, adapter, adapter_options or {})
+    else:
+        for row, record in read_records(input_path):
+            if group_column not in record:
+                raise DataError(input_path, f"missing group column {group_column!r}", row)
+            records.append(record)
+    groups = [str(r[group_column]) for r in records]
+    if copy_threshold is not None:
+        groups = copy_groups([str(r["text"]) for r in records], groups, copy_threshold)
+    assignment = assign_group_splits(groups, (fractions[0], fractions[1], fractions[2]), seed)
+    if copy_threshold is not None:
+        records = [{**r, group_column: g} for r, g in zip(records, groups, strict=True)]
     output_dir.mkdir(parents=True, exist_ok=True)
     counts = dict.fromkeys(SPLIT_NAMES, 0)
     with ExitStack() as stack:
