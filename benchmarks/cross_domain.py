@@ -99,8 +99,9 @@ def main() -> None:
         spec = TARGETS[target]
         for family in args.families:
             run_name = f"{source} -> {target} {family}"
-            extra = [*fold_overrides(paths, spec["labels"], spec["task"]), f"tracking.run_name={run_name}"]
+            extra = fold_overrides(paths, spec["labels"], spec["task"])
             config = load_config(_common.overrides(family, args.experiment, args.seed, extra))
+            config = config.model_copy(update={"tracking": config.tracking.model_copy(update={"run_name": run_name})})
             result = run_training(config)
             positive = spec["positive"]
             in_f1, in_pr_auc = reference(target, family)

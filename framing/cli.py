@@ -1,8 +1,9 @@
 """The ``framing`` command: argument parsing only; the work lives in the package.
 
 Subcommands: ``train``, ``predict``, ``validate`` (check a config's data
-without training), ``split`` (grouped train/validation/test files) and
-``report`` (article tables, summaries, plots and an HTML page from scores).
+without training), ``cv`` (grouped k-fold cross-validation), ``split``
+(grouped train/validation/test files), ``report`` (article tables, summaries,
+plots and an HTML page from scores), ``compare`` and ``promote``.
 User errors print one line and exit 2; bugs keep their traceback.
 """
 
@@ -199,6 +200,32 @@ def _split(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cv(args: argparse.Namespace) -> int:
+    from framing.config import load_config
+    from framing.crossval import add_leakage_groups, pooled_frame, run_cross_validation
+
+    overrides = list(args.overrides)
+    config = load_config(overrides, args.config_dir)
+    frame = add_leakage_groups(pooled_frame(config), threshold=args.copy_threshold)
+    labels = config.data.labels or sorted({label for row in frame["labels"] for label in row})
+    result = run_cross_validation(
+        frame,
+        overrides,
+        labels=labels,
+        task=config.data.task,
+        work_dir=Path(args.work_dir),
+        n_folds=args.folds,
+        seed=config.seed,
+        name=f"cv: {config.tracking.run_name or config.experiment or config.model.family}",
+        config_dir=args.config_dir,
+    )
+    print(f"{args.folds}-fold cross-validation, parent run {result.parent_run_id}; mean ± std over test folds:")
+    for name in ("f1_micro", "f1_macro", "pr_auc_macro", *(f"{label}/f1" for label in labels)):
+        if name in result.mean:
+            print(f"  {name:<28} {result.mean[name]:.3f} ± {result.std[name]:.3f}")
+    return 0
+
+
 def _report(args: argparse.Namespace) -> int:
     from framing.scoring.report import write_report
 
@@ -264,6 +291,16 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("overrides", nargs="*")
     validate.add_argument("--config-dir", type=Path, default=None)
     validate.set_defaults(handler=_validate)
+
+    cv = commands.add_parser(
+        "cv", help="k-fold cross-validation over all rows of the config's splits, grouped by article and copies"
+    )
+    cv.add_argument("overrides", nargs="*", help="key=value or group=name, as for train")
+    cv.add_argument("--folds", type=int, default=5)
+    cv.add_argument("--copy-threshold", type=float, default=0.9, help="near copies at this similarity share a fold")
+    cv.add_argument("--work-dir", default="outputs/cv", help="where the fold files are written")
+    cv.add_argument("--config-dir", type=Path, default=None)
+    cv.set_defaults(handler=_cv)
 
     split = commands.add_parser("split", help="write grouped train/validation/test files from one table")
     split.add_argument("--input", required=True)

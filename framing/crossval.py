@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,8 +79,11 @@ def make_folds(
         raise ValueError(f"{len(set(groups))} groups cannot fill {n_folds} folds")
     strata = _strata(frame["labels"].tolist())
     outer = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The least populated class in y has only")
+        outer_splits = list(outer.split(np.zeros(len(frame)), strata, groups))
     folds = []
-    for number, (rest, test) in enumerate(outer.split(np.zeros(len(frame)), strata, groups), start=1):
+    for number, (rest, test) in enumerate(outer_splits, start=1):
         fit_part, validation_part = _holdout(strata[rest], groups[rest], validation_fraction, seed + number)
         folds.append(Fold(number, np.sort(rest[fit_part]), np.sort(rest[validation_part]), np.sort(test)))
     return folds
@@ -92,9 +96,13 @@ def _holdout(strata: np.ndarray, groups: np.ndarray, fraction: float, seed: int)
     n_groups = len(set(groups))
     if n_groups < 2:
         raise ValueError("a validation split needs at least 2 groups")
-    n_splits = min(max(2, round(1 / fraction)), n_groups)
+    largest_stratum = int(np.unique(strata, return_counts=True)[1].max())
+    n_splits = max(2, min(round(1 / fraction), n_groups, largest_stratum))  # scikit-learn's limits on a small part
     splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-    kept, held_out = next(splitter.split(np.zeros(len(strata)), strata, groups))
+    with warnings.catch_warnings():
+        # a rare label combination with fewer rows than splits is expected in small data
+        warnings.filterwarnings("ignore", message="The least populated class in y has only")
+        kept, held_out = next(splitter.split(np.zeros(len(strata)), strata, groups))
     return np.sort(kept), np.sort(held_out)
 
 
@@ -234,11 +242,9 @@ def run_cross_validation(
                 f"test {len(fold.test)}"
             )
             run_name = f"{name} fold {fold.number}/{n_folds}"
-            fold_args = [*overrides, *fold_overrides(paths, labels, task), f"tracking.run_name={run_name}"]
-            config = load_config(fold_args, config_dir)
-            config = config.model_copy(
-                update={"tracking": config.tracking.model_copy(update={"model_name": None, "alias": None})}
-            )
+            config = load_config([*overrides, *fold_overrides(paths, labels, task)], config_dir)
+            tracking = config.tracking.model_copy(update={"run_name": run_name, "model_name": None, "alias": None})
+            config = config.model_copy(update={"tracking": tracking})
             fold_result = train(config)
             client.set_tag(fold_result.run_id, FOLD_TAG, str(fold.number))
             result_runs[fold.number] = fold_result.run_id
@@ -252,6 +258,28 @@ def run_cross_validation(
         )
         mlflow.log_table(table, artifact_file="cv_folds.json")
     return CrossValidationResult(parent_id, run_ids, fold_metrics, mean, std, skipped)
+
+
+def pooled_frame(config: Config) -> pd.DataFrame:
+    """Every row of the config's splits (train, validation, test) as one table, for cross-validation.
+
+    The rows are read and checked exactly as for training (adapter, columns,
+    labels); ids must be unique across the splits.
+    """
+    from framing.data.dataset import load_splits
+    from framing.errors import DataError
+
+    splits = load_splits(config.data)
+    rows = [
+        {"id": row_id, "article_id": group, "text": text, "labels": labels}
+        for split in splits.all()
+        for row_id, group, text, labels in zip(split.ids, split.groups, split.texts, split.labels, strict=True)
+    ]
+    frame = pd.DataFrame(rows, columns=["id", "article_id", "text", "labels"])
+    repeated = frame["id"][frame["id"].duplicated()].tolist()
+    if repeated:
+        raise DataError(splits.train.path, f"ids repeated across splits: {repeated[:5]}")
+    return frame
 
 
 def _test_metrics(metrics: dict[str, float]) -> dict[str, float]:
@@ -269,6 +297,7 @@ __all__ = [
     "fold_overrides",
     "holdout_split",
     "make_folds",
+    "pooled_frame",
     "run_cross_validation",
     "summarise",
     "write_split",

@@ -211,3 +211,19 @@ def test_benchmark_script_runs_on_data_in_the_babe_format(
     printed = capsys.readouterr().out
     assert "dropped 1 (no_agreement=1)" in printed
     assert "| tfidf | - | sentence + copies |" in printed and "| tfidf | - | article + copies |" in printed
+
+
+def test_cv_command_cross_validates_the_configured_data(
+    tiny_overrides: list[str], mlflow_store: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from framing.cli import main as cli_main
+
+    args = ["cv", *tiny_overrides, "tracking.experiment=cv-cli", "--folds", "3", "--work-dir", str(tmp_path / "cv")]
+    assert cli_main(args) == 0
+    printed = capsys.readouterr().out
+    assert "3-fold cross-validation" in printed and "f1_macro" in printed
+    experiment = mlflow.get_experiment_by_name("cv-cli")
+    runs = MlflowClient().search_runs([experiment.experiment_id])
+    folds = [r for r in runs if FOLD_TAG in r.data.tags]
+    assert len(folds) == 3
+    assert sum(int(r.data.params["data.test_rows"]) for r in folds) == 24  # every tiny paragraph tested once
