@@ -79,6 +79,18 @@ def test_babe_comma_separated_file_is_a_clear_error(tmp_path: Path) -> None:
         load_babe(path)
 
 
+def test_babe_xlsx_reads_like_the_csv(tmp_path: Path) -> None:
+    """The same sheet saved as XLSX (as BABE and MBIC ship it) gives the same rows and counts."""
+    sheet = pd.read_csv(FIXTURES / "babe.csv", sep=";", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    path = tmp_path / "final_labels_SG2.xlsx"
+    sheet.to_excel(path, index=False)
+    from_csv, csv_counts = load_babe(FIXTURES / "babe.csv")
+    from_xlsx, xlsx_counts = load_babe(path)
+    columns = ["text", "labels", "outlet", "topic", "type", "article_id"]
+    assert from_xlsx[columns].to_dict("records") == from_csv[columns].to_dict("records")
+    assert xlsx_counts.dropped == csv_counts.dropped and xlsx_counts.rows_read == 5
+
+
 def test_xlsx_without_openpyxl_asks_for_csv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib.util
 

@@ -33,7 +33,7 @@ Task = Literal["bias", "opinion"]
 
 
 def _read_table(path: Path) -> pd.DataFrame:
-    """The sheet as strings; XLSX only where openpyxl is installed (it is an optional dependency)."""
+    """The sheet as strings; XLSX through openpyxl (a dependency; a clear error if it is missing)."""
     if not path.is_file():
         raise DataError(path, "file not found")
     suffix = path.suffix.lower()
