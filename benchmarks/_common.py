@@ -14,6 +14,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -96,11 +97,16 @@ def commit() -> str:
 
 def header(command: str) -> str:
     """The provenance lines above a results table: when the benchmark started, at which commit, where."""
-    return f"Command: `{command}`\n\nStarted {STARTED}, commit `{STARTED_AT_COMMIT}`, {machine()}.\n"
+    minutes = (time.monotonic() - STARTED_CLOCK) / 60
+    return (
+        f"Command: `{command}`\n\nStarted {STARTED}, wall time {minutes:.1f} min, commit `{STARTED_AT_COMMIT}`, "
+        f"{machine()}.\n"
+    )
 
 
 # taken when the benchmark starts, so edits made while it runs do not change its provenance
 STARTED = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+STARTED_CLOCK = time.monotonic()
 STARTED_AT_COMMIT = commit()
 
 
