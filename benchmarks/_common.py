@@ -48,6 +48,13 @@ def parser(description: str, default_experiment: str) -> argparse.ArgumentParser
     result.add_argument("--experiment", default=default_experiment, help="MLflow experiment of the runs")
     result.add_argument("--work-dir", type=Path, default=ROOT / "outputs" / "benchmarks", help="fold files")
     result.add_argument("--no-readme", action="store_true", help="print the table only: write nothing into benchmarks/")
+    result.add_argument(
+        "--override",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra config override for every run, e.g. model.learning_rate=5e-5 (repeatable)",
+    )
     return result
 
 
@@ -59,9 +66,15 @@ def dataset_path(datasets: Path, *parts: str) -> Path:
     return path
 
 
-def overrides(family: str, experiment: str, seed: int, extra: list[str] | None = None) -> list[str]:
-    """Config overrides of one benchmarked family: its model, the benchmark's experiment and seed."""
-    return [*FAMILY_OVERRIDES[family], f"tracking.experiment={experiment}", f"seed={seed}", *(extra or [])]
+def overrides(family: str, args: argparse.Namespace, extra: list[str] | None = None) -> list[str]:
+    """Config overrides of one benchmarked family: its model, the benchmark's experiment, seed and ``--override``s."""
+    common = [f"tracking.experiment={args.experiment}", f"seed={args.seed}"]
+    return [*FAMILY_OVERRIDES[family], *common, *args.override, *(extra or [])]
+
+
+def family_name(family: str, args: argparse.Namespace) -> str:
+    """The family as the tables show it, with any ``--override`` that changed it."""
+    return f"{family} ({', '.join(args.override)})" if args.override else family
 
 
 def machine() -> str:

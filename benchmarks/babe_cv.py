@@ -41,7 +41,7 @@ def main() -> None:
     for family, grouping, data in plans:
         result = run_cross_validation(
             data,
-            _common.overrides(family, args.experiment, args.seed),
+            _common.overrides(family, args),
             labels=LABELS,
             task="multiclass",
             work_dir=args.work_dir / NAME / grouping,
@@ -53,6 +53,7 @@ def main() -> None:
         rows.append(
             {
                 "family": family,
+                "label": _common.family_name(family, args),
                 "grouping": grouping,
                 "groups": int(data["cv_group"].nunique()),
                 "parent_run_id": result.parent_run_id,
@@ -78,7 +79,7 @@ def table(rows: list[dict], source: str) -> str:
     for row in rows:
         mean, std = row["mean"], row["std"]
         lines.append(
-            f"| {row['family']} | {MODEL_PARAMETERS[row['family']]} | {row['grouping']} + copies | {row['groups']} | "
+            f"| {row['label']} | {MODEL_PARAMETERS[row['family']]} | {row['grouping']} + copies | {row['groups']} | "
             f"{_common.mean_std(mean, std, 'Biased/f1')} | {_common.mean_std(mean, std, 'Biased/pr_auc')} | "
             f"{_common.mean_std(mean, std, 'f1_macro')} | {mean.get('train/seconds', float('nan')):.0f} | "
             f"`{row['parent_run_id']}` |"

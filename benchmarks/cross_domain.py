@@ -100,7 +100,7 @@ def main() -> None:
         for family in args.families:
             run_name = f"{source} -> {target} {family}"
             extra = fold_overrides(paths, spec["labels"], spec["task"])
-            config = load_config(_common.overrides(family, args.experiment, args.seed, extra))
+            config = load_config(_common.overrides(family, args, extra))
             config = config.model_copy(update={"tracking": config.tracking.model_copy(update={"run_name": run_name})})
             result = run_training(config)
             positive = spec["positive"]
@@ -110,6 +110,7 @@ def main() -> None:
                     "source": source,
                     "target": target,
                     "family": family,
+                    "label": _common.family_name(family, args),
                     "run_id": result.run_id,
                     "train_rows": len(train),
                     "test_rows": len(test_data),
@@ -147,7 +148,7 @@ def table(rows: list[dict[str, Any]], sources: list[str]) -> str:
     ]
     for row in rows:
         lines.append(
-            f"| {row['source']} → {row['target']} | {row['family']} | {row['train_rows']} | "
+            f"| {row['source']} → {row['target']} | {row['label']} | {row['train_rows']} | "
             f"{row['removed_as_target_copies']} / {row['removed_within_source']} | "
             f"{row['f1']:.3f} | {row['pr_auc']:.3f} | "
             f"{_drop(row['in_domain_f1'], row['f1'])} | {_drop(row['in_domain_pr_auc'], row['pr_auc'])} | "

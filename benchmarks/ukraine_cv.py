@@ -32,7 +32,7 @@ def main() -> None:
     for family in args.families:
         result = run_cross_validation(
             data,
-            _common.overrides(family, args.experiment, args.seed),
+            _common.overrides(family, args),
             labels=LABELS,
             task="multilabel",
             work_dir=args.work_dir / NAME,
@@ -44,6 +44,7 @@ def main() -> None:
         rows.append(
             {
                 "family": family,
+                "label": _common.family_name(family, args),
                 "grouping": "article",
                 "groups": int(data["cv_group"].nunique()),
                 "parent_run_id": result.parent_run_id,
@@ -72,7 +73,7 @@ def table(rows: list[dict], source: str) -> str:
         mean, std = row["mean"], row["std"]
         for label in LABELS:
             lines.append(
-                f"| {row['family']} | {label} | {_common.mean_std(mean, std, f'{label}/f1')} | "
+                f"| {row['label']} | {label} | {_common.mean_std(mean, std, f'{label}/f1')} | "
                 f"{_common.mean_std(mean, std, f'{label}/precision')} | "
                 f"{_common.mean_std(mean, std, f'{label}/recall')} | "
                 f"{_common.mean_std(mean, std, f'{label}/pr_auc')} | "
