@@ -111,6 +111,8 @@ def commit() -> str:
 def header(command: str) -> str:
     """The provenance lines above a results table: when the benchmark started, at which commit, where."""
     minutes = (time.monotonic() - STARTED_CLOCK) / 60
+    if sys.argv[1:]:  # not the default run: show what was actually run
+        command = " ".join(["python", f"benchmarks/{Path(sys.argv[0]).name}", *sys.argv[1:]])
     return (
         f"Command: `{command}`\n\nStarted {STARTED}, wall time {minutes:.1f} min, commit `{STARTED_AT_COMMIT}`, "
         f"{machine()}.\n"
