@@ -148,6 +148,7 @@ class TrackingConfig(_Strict):
     run_name: str | None = None
     model_name: str | None = Field(default=None, description="Register the model under this name.")
     alias: str | None = Field(default=None, description="Alias set on the registered version.")
+    tags: dict[str, str] = Field(default_factory=dict, description="Tags set on the run as soon as it opens.")
 
 
 class SweepConfig(_Strict):

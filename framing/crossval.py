@@ -243,11 +243,13 @@ def run_cross_validation(
             )
             run_name = f"{name} fold {fold.number}/{n_folds}"
             config = load_config([*overrides, *fold_overrides(paths, labels, task)], config_dir)
-            tracking = config.tracking.model_copy(update={"run_name": run_name, "model_name": None, "alias": None})
+            # tagged when the run opens, so a run that finished is never mistaken for a missing fold
+            tags = {**config.tracking.tags, FOLD_TAG: str(fold.number)}
+            tracking = config.tracking.model_copy(
+                update={"run_name": run_name, "model_name": None, "alias": None, "tags": tags}
+            )
             config = config.model_copy(update={"tracking": tracking})
-            fold_result = train(config)
-            client.set_tag(fold_result.run_id, FOLD_TAG, str(fold.number))
-            result_runs[fold.number] = fold_result.run_id
+            result_runs[fold.number] = train(config).run_id
         run_ids = [result_runs[f.number] for f in folds]
         fold_metrics = [_test_metrics(client.get_run(run_id).data.metrics) for run_id in run_ids]
         mean, std = summarise(fold_metrics)

@@ -205,6 +205,8 @@ def start_run(config: Config, run_id: str | None = None) -> Iterator[RunLogger]:
     # Inside a sweep's parent run, a training run is its nested child.
     nested = mlflow.active_run() is not None
     with mlflow.start_run(experiment_id=experiment_id, run_name=config.tracking.run_name, nested=nested) as run:
+        if config.tracking.tags:
+            mlflow.set_tags(config.tracking.tags)
         yield RunLogger(run)
 
 

@@ -227,3 +227,31 @@ def test_cv_command_cross_validates_the_configured_data(
     folds = [r for r in runs if FOLD_TAG in r.data.tags]
     assert len(folds) == 3
     assert sum(int(r.data.params["data.test_rows"]) for r in folds) == 24  # every tiny paragraph tested once
+
+
+def test_a_fold_run_carries_its_fold_tag_from_the_moment_it_opens(mlflow_store: str, tmp_path: Path) -> None:
+    """A fold killed mid-training is recognisable as that fold (and, not being FINISHED, is rerun)."""
+    from framing import tracking
+
+    frame = add_leakage_groups(synthetic_frame(), threshold=0.9)
+
+    def dies_inside_the_run(config: Any) -> Any:
+        with tracking.start_run(config):
+            raise RuntimeError("killed mid-training")
+
+    with pytest.raises(RuntimeError, match="mid-training"):
+        run_cross_validation(
+            frame,
+            _overrides("cv-tag"),
+            labels=["bias"],
+            task="multilabel",
+            work_dir=tmp_path / "folds",
+            n_folds=3,
+            seed=1,
+            validation_fraction=0.25,
+            train=dies_inside_the_run,
+            log=lambda _: None,
+        )
+    experiment = mlflow.get_experiment_by_name("cv-tag")
+    failed = MlflowClient().search_runs([experiment.experiment_id], filter_string="attributes.status = 'FAILED'")
+    assert [r.data.tags.get(FOLD_TAG) for r in failed if "mlflow.parentRunId" in r.data.tags] == ["1"]
