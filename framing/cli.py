@@ -206,8 +206,8 @@ def _cv(args: argparse.Namespace) -> int:
 
     overrides = list(args.overrides)
     config = load_config(overrides, args.config_dir)
-    frame = add_leakage_groups(pooled_frame(config), threshold=args.copy_threshold)
-    labels = config.data.labels or sorted({label for row in frame["labels"] for label in row})
+    pooled, labels = pooled_frame(config)
+    frame = add_leakage_groups(pooled, threshold=args.copy_threshold)
     result = run_cross_validation(
         frame,
         overrides,

@@ -79,9 +79,7 @@ def make_folds(
         raise ValueError(f"{len(set(groups))} groups cannot fill {n_folds} folds")
     strata = _strata(frame["labels"].tolist())
     outer = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="The least populated class in y has only")
-        outer_splits = list(outer.split(np.zeros(len(frame)), strata, groups))
+    outer_splits = _quiet_splits(outer, strata, groups)
     folds = []
     for number, (rest, test) in enumerate(outer_splits, start=1):
         fit_part, validation_part = _holdout(strata[rest], groups[rest], validation_fraction, seed + number)
@@ -99,11 +97,18 @@ def _holdout(strata: np.ndarray, groups: np.ndarray, fraction: float, seed: int)
     largest_stratum = int(np.unique(strata, return_counts=True)[1].max())
     n_splits = max(2, min(round(1 / fraction), n_groups, largest_stratum))  # scikit-learn's limits on a small part
     splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-    with warnings.catch_warnings():
-        # a rare label combination with fewer rows than splits is expected in small data
-        warnings.filterwarnings("ignore", message="The least populated class in y has only")
-        kept, held_out = next(splitter.split(np.zeros(len(strata)), strata, groups))
+    kept, held_out = _quiet_splits(splitter, strata, groups)[0]
     return np.sort(kept), np.sort(held_out)
+
+
+def _quiet_splits(splitter: Any, strata: np.ndarray, groups: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The splitter's (kept, held-out) positions, without its warning about rare label combinations.
+
+    A combination with fewer rows than splits is expected in small or multi-label data.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The least populated class in y has only")
+        return list(splitter.split(np.zeros(len(strata)), strata, groups))
 
 
 def holdout_split(
@@ -262,11 +267,12 @@ def run_cross_validation(
     return CrossValidationResult(parent_id, run_ids, fold_metrics, mean, std, skipped)
 
 
-def pooled_frame(config: Config) -> pd.DataFrame:
-    """Every row of the config's splits (train, validation, test) as one table, for cross-validation.
+def pooled_frame(config: Config) -> tuple[pd.DataFrame, list[str]]:
+    """Every row of the config's splits (train, validation, test) as one table, and the label order.
 
     The rows are read and checked exactly as for training (adapter, columns,
-    labels); ids must be unique across the splits.
+    labels), so the label order is the one training would use; ids must be
+    unique across the splits.
     """
     from framing.data.dataset import load_splits
     from framing.errors import DataError
@@ -281,7 +287,7 @@ def pooled_frame(config: Config) -> pd.DataFrame:
     repeated = frame["id"][frame["id"].duplicated()].tolist()
     if repeated:
         raise DataError(splits.train.path, f"ids repeated across splits: {repeated[:5]}")
-    return frame
+    return frame, splits.label_names
 
 
 def _test_metrics(metrics: dict[str, float]) -> dict[str, float]:
