@@ -101,7 +101,7 @@ def main() -> None:
             run_name = f"{source} -> {target} {family}"
             extra = fold_overrides(paths, spec["labels"], spec["task"])
             config = load_config(_common.overrides(family, args, extra))
-            config = config.model_copy(update={"tracking": config.tracking.model_copy(update={"run_name": run_name})})
+            config = config.with_tracking(run_name=run_name)
             result = run_training(config)
             positive = spec["positive"]
             in_f1, in_pr_auc = reference(target, family)

@@ -188,6 +188,10 @@ class Config(_Strict):
     tracking: TrackingConfig = TrackingConfig()
     sweep: SweepConfig | None = None
 
+    def with_tracking(self, **updates: Any) -> Config:
+        """This config with some tracking settings replaced (a nested run's name, tags, no registration)."""
+        return self.model_copy(update={"tracking": self.tracking.model_copy(update=updates)})
+
     def to_dict(self) -> dict[str, Any]:
         """Plain, YAML-safe values (paths as strings), as logged with the run."""
         return self.model_dump(mode="json")

@@ -195,7 +195,7 @@ def run_cross_validation(
     import mlflow
     from mlflow.tracking import MlflowClient
 
-    from framing.tracking import use_tracking
+    from framing.tracking import find_keyed_run, finished_children, use_tracking
 
     if train is None:
         from framing.training import run_training
@@ -206,13 +206,9 @@ def run_cross_validation(
     experiment_id = use_tracking(base.tracking)
     key = _cv_key(overrides, frame, folds, seed)
     client = MlflowClient()
-    earlier = client.search_runs(
-        [experiment_id], filter_string=f"tags.`{CV_KEY_TAG}` = '{key}'", order_by=["attributes.start_time DESC"]
-    )
+    earlier = find_keyed_run(experiment_id, CV_KEY_TAG, key)
     opened = (
-        mlflow.start_run(run_id=earlier[0].info.run_id)
-        if earlier
-        else mlflow.start_run(experiment_id=experiment_id, run_name=name)
+        mlflow.start_run(run_id=earlier) if earlier else mlflow.start_run(experiment_id=experiment_id, run_name=name)
     )
     result_runs: dict[int, str] = {}
     skipped: list[int] = []
@@ -223,14 +219,7 @@ def run_cross_validation(
             mlflow.log_params({"cv.folds": n_folds, "cv.seed": seed, "cv.rows": len(frame), "cv.task": task})
             mlflow.log_params({"cv.groups": int(frame["cv_group"].nunique()), "cv.labels": json.dumps(list(labels))})
             mlflow.log_dict(base.to_dict(), "cv_config.yaml")
-        finished = {
-            int(run.data.tags[FOLD_TAG]): run.info.run_id
-            for run in client.search_runs(
-                [experiment_id],
-                filter_string=f"tags.mlflow.parentRunId = '{parent_id}' and attributes.status = 'FINISHED'",
-            )
-            if FOLD_TAG in run.data.tags
-        }
+        finished = {int(fold): run_id for fold, run_id in finished_children(experiment_id, parent_id, FOLD_TAG).items()}
         for fold in folds:
             if fold.number in finished:
                 result_runs[fold.number] = finished[fold.number]
@@ -250,10 +239,7 @@ def run_cross_validation(
             config = load_config([*overrides, *fold_overrides(paths, labels, task)], config_dir)
             # tagged when the run opens, so a run that finished is never mistaken for a missing fold
             tags = {**config.tracking.tags, FOLD_TAG: str(fold.number)}
-            tracking = config.tracking.model_copy(
-                update={"run_name": run_name, "model_name": None, "alias": None, "tags": tags}
-            )
-            config = config.model_copy(update={"tracking": tracking})
+            config = config.with_tracking(run_name=run_name, model_name=None, alias=None, tags=tags)
             result_runs[fold.number] = train(config).run_id
         run_ids = [result_runs[f.number] for f in folds]
         fold_metrics = [_test_metrics(client.get_run(run_id).data.metrics) for run_id in run_ids]

@@ -74,8 +74,10 @@ def trial_config(overrides: list[str], trial: Trial, config_dir: Any = None) -> 
     config = load_config([*overrides, *trial.overrides], config_dir)
     name = config.tracking.run_name or config.experiment or "trial"
     label = ", ".join(trial.overrides)
-    tracking = config.tracking.model_copy(update={"run_name": f"{name} [{label}]", "model_name": None, "alias": None})
-    return config.model_copy(update={"sweep": None, "tracking": tracking})
+    # tagged when the run opens, so a trial that finished is never mistaken for a missing one
+    tags = {**config.tracking.tags, TRIAL_KEY_TAG: trial.key}
+    config = config.with_tracking(run_name=f"{name} [{label}]", model_name=None, alias=None, tags=tags)
+    return config.model_copy(update={"sweep": None})
 
 
 def run_sweep(
@@ -89,7 +91,7 @@ def run_sweep(
     import mlflow
     from mlflow.tracking import MlflowClient
 
-    from framing.tracking import use_tracking
+    from framing.tracking import find_keyed_run, finished_children, use_tracking
 
     sweep = config.sweep
     if sweep is None:
@@ -98,10 +100,8 @@ def run_sweep(
     experiment_id = use_tracking(config.tracking)
     key = sweep_key(config, overrides)
     client = MlflowClient()
-    earlier = client.search_runs(
-        [experiment_id], filter_string=f"tags.`{SWEEP_KEY_TAG}` = '{key}'", order_by=["attributes.start_time DESC"]
-    )
-    parent_id = earlier[0].info.run_id if earlier else None
+    parent_id = find_keyed_run(experiment_id, SWEEP_KEY_TAG, key)
+    reopened = parent_id is not None
     name = f"sweep: {config.tracking.run_name or config.experiment or 'grid'}"
     result_runs: dict[str, str] = {}
     ran: list[str] = []
@@ -113,19 +113,12 @@ def run_sweep(
     )
     with opened as run:
         parent_id = run.info.run_id
-        if not earlier:
+        if not reopened:
             mlflow.set_tags({SWEEP_KEY_TAG: key, "sweep.method": sweep.method, "sweep.trials": str(len(trials))})
             mlflow.log_dict(config.to_dict(), "sweep_config.yaml")
             mlflow.log_params({f"sweep.{k}": json.dumps(v) for k, v in sweep.params.items()})
             mlflow.log_params({"sweep.metric": sweep.metric, "sweep.direction": sweep.direction})
-        finished = {
-            r.data.tags[TRIAL_KEY_TAG]: r.info.run_id
-            for r in client.search_runs(
-                [experiment_id],
-                filter_string=f"tags.mlflow.parentRunId = '{parent_id}' and attributes.status = 'FINISHED'",
-            )
-            if TRIAL_KEY_TAG in r.data.tags
-        }
+        finished = finished_children(experiment_id, parent_id, TRIAL_KEY_TAG)
         for number, trial in enumerate(trials, start=1):
             label = ", ".join(trial.overrides)
             if trial.key in finished:
@@ -134,9 +127,7 @@ def run_sweep(
                 log(f"trial {number}/{len(trials)} [{label}]: finished earlier, skipped")
                 continue
             log(f"trial {number}/{len(trials)} [{label}]")
-            trial_result = train(trial_config(overrides, trial, config_dir))
-            client.set_tag(trial_result.run_id, TRIAL_KEY_TAG, trial.key)
-            result_runs[trial.key] = trial_result.run_id
+            result_runs[trial.key] = train(trial_config(overrides, trial, config_dir)).run_id
             ran.append(label)
         best_id, best_value = _best(client, list(result_runs.values()), sweep)
         best = client.get_run(best_id)

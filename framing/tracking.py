@@ -210,6 +210,23 @@ def start_run(config: Config, run_id: str | None = None) -> Iterator[RunLogger]:
         yield RunLogger(run)
 
 
+def find_keyed_run(experiment_id: str, key_tag: str, key: str) -> str | None:
+    """The newest run of the experiment tagged ``key_tag = key`` (a sweep's or a cross-validation's parent)."""
+    earlier = MlflowClient().search_runs(
+        [experiment_id], filter_string=f"tags.`{key_tag}` = '{key}'", order_by=["attributes.start_time DESC"]
+    )
+    return earlier[0].info.run_id if earlier else None
+
+
+def finished_children(experiment_id: str, parent_id: str, tag: str) -> dict[str, str]:
+    """``tag`` value -> run id of the parent's FINISHED nested runs that carry ``tag``: the work not to redo."""
+    runs = MlflowClient().search_runs(
+        [experiment_id],
+        filter_string=f"tags.mlflow.parentRunId = '{parent_id}' and attributes.status = 'FINISHED'",
+    )
+    return {run.data.tags[tag]: run.info.run_id for run in runs if tag in run.data.tags}
+
+
 def register(model_uri: str, name: str, alias: str | None) -> str:
     """Register ``model_uri`` under ``name``; set ``alias`` on the new version. Returns the version."""
     version = mlflow.register_model(model_uri, name)
