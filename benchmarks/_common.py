@@ -77,6 +77,57 @@ def family_name(family: str, args: argparse.Namespace) -> str:
     return f"{family} ({', '.join(args.override)})" if args.override else family
 
 
+def cross_validate(
+    data: Any,
+    family: str,
+    args: argparse.Namespace,
+    *,
+    benchmark: str,
+    title: str,
+    grouping: str,
+    labels: list[str],
+    task: str,
+    work_dir: Path,
+) -> dict[str, Any]:
+    """One family's grouped cross-validation on ``data`` (with ``cv_group``), as a results row."""
+    from framing.crossval import run_cross_validation
+
+    result = run_cross_validation(
+        data,
+        overrides(family, args),
+        labels=labels,
+        task=task,
+        work_dir=work_dir,
+        n_folds=args.folds,
+        seed=args.seed,
+        name=f"{title} {family} by {grouping}",
+        parent_tags={"benchmark": benchmark, "cv.grouping": grouping, "model_family": family},
+    )
+    return {
+        "family": family,
+        "label": family_name(family, args),
+        "grouping": grouping,
+        "groups": int(data["cv_group"].nunique()),
+        "parent_run_id": result.parent_run_id,
+        "mean": result.mean,
+        "std": result.std,
+        "folds": result.fold_metrics,
+    }
+
+
+def table_head(title: str, command: str, data: str, columns: list[str]) -> list[str]:
+    """The lines above a results table's rows: title, provenance, data line, column header."""
+    return [
+        f"## {title}",
+        "",
+        header(command),
+        data,
+        "",
+        "| " + " | ".join(columns) + " |",
+        "|" + "---|" * len(columns),
+    ]
+
+
 def machine() -> str:
     """CPU model and count, torch and its device: enough to know where a number comes from."""
     cpu = platform.processor() or platform.machine()

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import _common
 
-from framing.crossval import add_leakage_groups, run_cross_validation
+from framing.crossval import add_leakage_groups
 from framing.data.adapters import load_adapter
 
 NAME = "babe_sg2_cv"
@@ -37,45 +37,33 @@ def main() -> None:
     plans = [(family, "sentence", by_sentence) for family in args.families]
     if "tfidf" in args.families:
         plans.append(("tfidf", "article", by_article))
-    rows = []
-    for family, grouping, data in plans:
-        result = run_cross_validation(
+    rows = [
+        _common.cross_validate(
             data,
-            _common.overrides(family, args),
+            family,
+            args,
+            benchmark=NAME,
+            title="babe-sg2",
+            grouping=grouping,
             labels=LABELS,
             task="multiclass",
             work_dir=args.work_dir / NAME / grouping,
-            n_folds=args.folds,
-            seed=args.seed,
-            name=f"babe-sg2 {family} by {grouping}",
-            parent_tags={"benchmark": NAME, "cv.grouping": grouping, "model_family": family},
         )
-        rows.append(
-            {
-                "family": family,
-                "label": _common.family_name(family, args),
-                "grouping": grouping,
-                "groups": int(data["cv_group"].nunique()),
-                "parent_run_id": result.parent_run_id,
-                "mean": result.mean,
-                "std": result.std,
-                "folds": result.fold_metrics,
-            }
-        )
+        for family, grouping, data in plans
+    ]
     _common.save(NAME, {"source": counts.summary(), "rows": rows}, table(rows, counts.summary()), not args.no_readme)
 
 
 def table(rows: list[dict], source: str) -> str:
-    lines = [
-        "## BABE SG2, 5-fold cross-validation (`babe_cv.py`)",
-        "",
-        _common.header("make bench-babe"),
+    lines = _common.table_head(
+        "BABE SG2, 5-fold cross-validation (`babe_cv.py`)",
+        "make bench-babe",
         f"Data: {source}. Binary task, class = argmax. Mean ± standard deviation over the 5 test folds.",
-        "",
-        "| model | parameters | folds grouped by | groups | F1 (Biased) | PR-AUC (Biased) | macro F1 | "
-        "train s / fold | MLflow parent run |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
+        [
+            *["model", "parameters", "folds grouped by", "groups", "F1 (Biased)", "PR-AUC (Biased)", "macro F1"],
+            *["train s / fold", "MLflow parent run"],
+        ],
+    )
     for row in rows:
         mean, std = row["mean"], row["std"]
         lines.append(

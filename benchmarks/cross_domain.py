@@ -135,17 +135,16 @@ def _drop(in_domain: float | None, cross: float) -> str:
 
 
 def table(rows: list[dict[str, Any]], sources: list[str]) -> str:
-    lines = [
-        "## Cross-domain: BABE ⇄ Ukraine-crisis set (`cross_domain.py`)",
-        "",
-        _common.header("make bench-cross"),
+    lines = _common.table_head(
+        "Cross-domain: BABE ⇄ Ukraine-crisis set (`cross_domain.py`)",
+        "make bench-cross",
         f"Data: {'; '.join(sources)}. Target labels are used only for the score. "
         "In-domain = the target's own 5-fold cross-validation (tables above).",
-        "",
-        "| train → test | model | train rows | removed: in target / repeated in source | F1 (biased) | PR-AUC | "
-        "F1 in-domain → cross | PR-AUC in-domain → cross | MLflow run |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
+        [
+            *["train → test", "model", "train rows", "removed: in target / repeated in source", "F1 (biased)"],
+            *["PR-AUC", "F1 in-domain → cross", "PR-AUC in-domain → cross", "MLflow run"],
+        ],
+    )
     for row in rows:
         lines.append(
             f"| {row['source']} → {row['target']} | {row['label']} | {row['train_rows']} | "

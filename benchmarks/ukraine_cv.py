@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import _common
 
-from framing.crossval import add_leakage_groups, run_cross_validation
+from framing.crossval import add_leakage_groups
 from framing.data.adapters import load_adapter
 
 NAME = "ukraine_cv"
@@ -28,47 +28,33 @@ def main() -> None:
     frame, counts = load_adapter("ukraine", path, tasks=LABELS)
     print(counts.summary())
     data = add_leakage_groups(frame, threshold=0.9, group_column="article_id")
-    rows = []
-    for family in args.families:
-        result = run_cross_validation(
+    rows = [
+        _common.cross_validate(
             data,
-            _common.overrides(family, args),
+            family,
+            args,
+            benchmark=NAME,
+            title="ukraine",
+            grouping="article",
             labels=LABELS,
             task="multilabel",
             work_dir=args.work_dir / NAME,
-            n_folds=args.folds,
-            seed=args.seed,
-            name=f"ukraine {family} by article",
-            parent_tags={"benchmark": NAME, "cv.grouping": "article", "model_family": family},
         )
-        rows.append(
-            {
-                "family": family,
-                "label": _common.family_name(family, args),
-                "grouping": "article",
-                "groups": int(data["cv_group"].nunique()),
-                "parent_run_id": result.parent_run_id,
-                "mean": result.mean,
-                "std": result.std,
-                "folds": result.fold_metrics,
-            }
-        )
+        for family in args.families
+    ]
     positives = {label: int(frame["labels"].map(lambda labels, name=label: name in labels).sum()) for label in LABELS}
     source = f"{counts.summary()}; positives: " + ", ".join(f"{k} {v}" for k, v in positives.items())
     _common.save(NAME, {"source": source, "rows": rows}, table(rows, source), not args.no_readme)
 
 
 def table(rows: list[dict], source: str) -> str:
-    lines = [
-        "## Ukraine-crisis news bias, 5-fold cross-validation by article (`ukraine_cv.py`)",
-        "",
-        _common.header("make bench-ukraine"),
+    lines = _common.table_head(
+        "Ukraine-crisis news bias, 5-fold cross-validation by article (`ukraine_cv.py`)",
+        "make bench-ukraine",
         f"Data: {source}. Multi-label, thresholds tuned per label on each fold's validation part. "
         "Mean ± standard deviation over the 5 test folds.",
-        "",
-        "| model | label | F1 | precision | recall | PR-AUC | train s / fold | MLflow parent run |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
+        ["model", "label", "F1", "precision", "recall", "PR-AUC", "train s / fold", "MLflow parent run"],
+    )
     for row in rows:
         mean, std = row["mean"], row["std"]
         for label in LABELS:
