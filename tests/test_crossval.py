@@ -113,19 +113,22 @@ def _overrides(experiment: str) -> list[str]:
     return ["model.char_ngram_range=null", "model.max_iter=200", f"tracking.experiment={experiment}"]
 
 
+def _options(tmp_path: Path) -> dict[str, Any]:
+    """The small cross-validation every run test uses: one label, 3 folds, a quarter of groups to validation."""
+    return {
+        "labels": ["bias"],
+        "task": "multilabel",
+        "work_dir": tmp_path / "folds",
+        "n_folds": 3,
+        "seed": 1,
+        "validation_fraction": 0.25,
+        "log": lambda _: None,
+    }
+
+
 def test_folds_are_nested_runs_and_the_parent_holds_mean_and_std(mlflow_store: str, tmp_path: Path) -> None:
     frame = add_leakage_groups(synthetic_frame(), threshold=0.9)
-    result = run_cross_validation(
-        frame,
-        _overrides("cv-test"),
-        labels=["bias"],
-        task="multilabel",
-        work_dir=tmp_path / "folds",
-        n_folds=3,
-        seed=1,
-        validation_fraction=0.25,
-        log=lambda _: None,
-    )
+    result = run_cross_validation(frame, _overrides("cv-test"), **_options(tmp_path))
     client = MlflowClient()
     children = [client.get_run(run_id) for run_id in result.fold_run_ids]
     assert {c.data.tags["mlflow.parentRunId"] for c in children} == {result.parent_run_id}
@@ -150,15 +153,7 @@ def test_a_crashed_cross_validation_resumes_without_redoing_finished_folds(mlflo
             raise RuntimeError("killed")
         return run_training(config)
 
-    options: dict[str, Any] = {
-        "labels": ["bias"],
-        "task": "multilabel",
-        "work_dir": tmp_path / "folds",
-        "n_folds": 3,
-        "seed": 1,
-        "validation_fraction": 0.25,
-        "log": lambda _: None,
-    }
+    options = _options(tmp_path)
     with pytest.raises(RuntimeError, match="killed"):
         run_cross_validation(frame, _overrides("cv-resume"), train=crash_on_second_fold, **options)
     calls.clear()
@@ -240,18 +235,7 @@ def test_a_fold_run_carries_its_fold_tag_from_the_moment_it_opens(mlflow_store: 
             raise RuntimeError("killed mid-training")
 
     with pytest.raises(RuntimeError, match="mid-training"):
-        run_cross_validation(
-            frame,
-            _overrides("cv-tag"),
-            labels=["bias"],
-            task="multilabel",
-            work_dir=tmp_path / "folds",
-            n_folds=3,
-            seed=1,
-            validation_fraction=0.25,
-            train=dies_inside_the_run,
-            log=lambda _: None,
-        )
+        run_cross_validation(frame, _overrides("cv-tag"), train=dies_inside_the_run, **_options(tmp_path))
     experiment = mlflow.get_experiment_by_name("cv-tag")
     failed = MlflowClient().search_runs([experiment.experiment_id], filter_string="attributes.status = 'FAILED'")
     assert [r.data.tags.get(FOLD_TAG) for r in failed if "mlflow.parentRunId" in r.data.tags] == ["1"]
