@@ -1,0 +1,128 @@
+"""The sampling plan of the real-text annotations: which real paragraphs were chosen, and why.
+
+Run from the repository root:
+
+    python data/framing_real/build_pool.py --model URI --output /path/outside/repo/pool.jsonl
+
+Strata (seed 2026, units from ``framing.data.real_sources``; exact copies after
+text normalisation are kept once):
+
+- ``media``: a census of every PTC paragraph (train and dev articles) and every
+  BABE sentence that uses a media word (``MEDIA_WORDS``). Claims and the hard
+  negatives live here. Weight 1.
+- ``random_ptc``: a simple random sample of the other PTC paragraphs (at most 3
+  per article). Weight = stratum size / sample size.
+- ``random_ukraine``: a simple random sample of the other Ukraine-crisis sentences.
+- ``uncertainty``: from what is left of PTC and Ukraine, the units whose
+  probability under the shipped model (``--model``) lies closest to a label's
+  threshold. Not a probability sample: weight 0 in corpus estimates.
+
+The output holds the text and therefore stays outside the repository; the
+repository keeps only unit ids, hashes, strata, weights and labels.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from framing import load_model
+from framing.data.dedup import normalise_text
+from framing.data.real_sources import babe_sentences, datasets_root, ptc_paragraphs, ukraine_sentences
+
+MEDIA_WORDS = re.compile(
+    r"\b(media|press|journalis\w*|reporters?|newspapers?|outlets?|broadcast\w*|television|tv|tabloids?|"
+    r"pundits?|editorials?|columnists?|coverage|headlines?|propaganda|fake news|cnn|msnbc|fox news|bbc|nbc|"
+    r"abc news|cbs|new york times|washington post|nyt|reuters|associated press|guardian|newsrooms?|"
+    r"correspondents?|anchors?)\b",
+    re.IGNORECASE,
+)
+SIZES = {"random_ptc": 700, "random_ukraine": 450, "uncertainty": 350}
+MAX_RANDOM_PER_ARTICLE = 3
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", required=True, help="model whose uncertainty picks the 'uncertainty' stratum")
+    parser.add_argument("--output", type=Path, required=True)
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    root = datasets_root()
+
+    seen: set[str] = set()
+    pools: dict[str, list] = defaultdict(list)
+    for unit in [*ptc_paragraphs(root), *babe_sentences(root), *ukraine_sentences(root)]:
+        key = normalise_text(unit.text)
+        if not key or key in seen:
+            continue
+        seen.add(key)
+        if unit.source.startswith("ptc") or unit.source == "babe":
+            if MEDIA_WORDS.search(unit.text):
+                pools["media"].append(unit)
+            elif unit.source.startswith("ptc"):
+                pools["rest_ptc"].append(unit)
+        else:
+            pools["rest_ukraine"].append(unit)
+
+    chosen: list[dict] = [_row(u, "media", 1.0) for u in pools["media"]]
+    taken_ids: set[str] = {u.unit_id for u in pools["media"]}
+
+    shuffled = pools["rest_ptc"][:]
+    rng.shuffle(shuffled)
+    per_article: Counter[str] = Counter()
+    sample = []
+    for unit in shuffled:
+        if len(sample) == SIZES["random_ptc"]:
+            break
+        if per_article[unit.article_id] < MAX_RANDOM_PER_ARTICLE:
+            per_article[unit.article_id] += 1
+            sample.append(unit)
+    weight = len(pools["rest_ptc"]) / len(sample)
+    chosen += [_row(u, "random_ptc", weight) for u in sample]
+    taken_ids |= {u.unit_id for u in sample}
+
+    sample = rng.sample(pools["rest_ukraine"], SIZES["random_ukraine"])
+    weight = len(pools["rest_ukraine"]) / len(sample)
+    chosen += [_row(u, "random_ukraine", weight) for u in sample]
+    taken_ids |= {u.unit_id for u in sample}
+
+    rest = [u for u in pools["rest_ptc"] + pools["rest_ukraine"] if u.unit_id not in taken_ids]
+    model = load_model(args.model)
+    probabilities = model.probabilities([u.text for u in rest])
+    thresholds = model.thresholds if model.thresholds is not None else np.full(len(model.labels), 0.5)
+    margin = np.abs(probabilities - thresholds).min(axis=1)
+    for index in np.argsort(margin, kind="stable")[: SIZES["uncertainty"]]:
+        chosen.append(_row(rest[index], "uncertainty", 0.0))
+
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    with open(args.output, "w", encoding="utf-8") as handle:
+        for row in chosen:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    sizes = Counter(row["stratum"] for row in chosen)
+    print(
+        f"pool sizes: media={len(pools['media'])} rest_ptc={len(pools['rest_ptc'])} "
+        f"rest_ukraine={len(pools['rest_ukraine'])}; chosen: {dict(sizes)}, total {len(chosen)}"
+    )
+
+
+def _row(unit, stratum: str, weight: float) -> dict:
+    return {
+        "unit_id": unit.unit_id,
+        "article_id": unit.article_id,
+        "source": unit.source,
+        "text_sha256_16": unit.text_hash,
+        "stratum": stratum,
+        "weight": weight,
+        "text": unit.text,
+    }
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""Units of real news text, addressed by stable ids so that annotations never carry the text itself.
+
+The project's real-text annotations (``data/framing_real/``) hold only a unit id,
+a hash of the text and labels. This module turns the user's copy of the public
+datasets (``FRAMING_DATASETS``, default ``../shared/datasets``) into those units
+and back, so that a row is rebuilt exactly or refused with the reason:
+
+- PTC (SemEval-2020 Task 11) articles: one paragraph per non-blank line, id
+  ``ptc:<article>:<start>-<end>`` (character offsets in the article file);
+- BABE SG2: one sentence per row, id ``babe:<row>`` (1-based data row of
+  ``final_labels_SG2.csv``);
+- Ukraine-crisis news bias: one sentence, id ``ukraine:<article_N>:<sent_id>``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from framing.errors import DataError
+
+DEFAULT_DATASETS = Path("../shared/datasets")
+PTC_FOLDERS = ("train-articles", "dev-articles", "unlabelled-articles")
+
+
+@dataclass(frozen=True)
+class TextUnit:
+    """One paragraph or sentence of a public dataset, with where it came from."""
+
+    unit_id: str
+    source: str
+    article_id: str
+    text: str
+
+    @property
+    def text_hash(self) -> str:
+        return text_hash(self.text)
+
+
+def text_hash(text: str) -> str:
+    """First 16 hex digits of the SHA-256 of the text: enough to catch any edit, useless to recover it."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def datasets_root(path: str | Path | None = None) -> Path:
+    """The folder holding the public datasets: ``path``, else ``$FRAMING_DATASETS``, else ``../shared/datasets``."""
+    root = Path(path or os.environ.get("FRAMING_DATASETS") or DEFAULT_DATASETS)
+    if not root.is_dir():
+        raise DataError(
+            root,
+            "public datasets folder not found; set FRAMING_DATASETS to the folder holding "
+            "ptc-semeval2020/, babe/ and ukraine-news-bias/",
+        )
+    return root
+
+
+def ptc_paragraphs(root: Path, folders: tuple[str, ...] = PTC_FOLDERS[:2]) -> Iterator[TextUnit]:
+    """Every non-blank line of every PTC article in ``folders``: the corpus's paragraphs, title first."""
+    for folder in folders:
+        directory = root / "ptc-semeval2020" / folder
+        if not directory.is_dir():
+            raise DataError(directory, "PTC article folder not found")
+        for path in sorted(directory.glob("article*.txt")):
+            yield from _article_lines(path, folder)
+
+
+def _article_lines(path: Path, folder: str) -> Iterator[TextUnit]:
+    article = path.stem.removeprefix("article")
+    text = path.read_text(encoding="utf-8")
+    start = 0
+    for line in text.split("\n"):
+        end = start + len(line)
+        stripped = line.strip()
+        if stripped:
+            offset = start + (len(line) - len(line.lstrip()))
+            yield TextUnit(
+                f"ptc:{article}:{offset}-{offset + len(stripped)}", f"ptc/{folder}", f"ptc:{article}", stripped
+            )
+        start = end + 1
+
+
+def babe_sentences(root: Path) -> Iterator[TextUnit]:
+    """BABE SG2 sentences, one per data row; the article is the sentence's link."""
+    path = root / "babe" / "final_labels_SG2.csv"
+    if not path.is_file():
+        raise DataError(path, "BABE SG2 CSV not found")
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        for row_number, row in enumerate(csv.DictReader(handle, delimiter=";"), start=1):
+            text = (row.get("text") or "").strip()
+            if text:
+                link = row.get("news_link") or f"row{row_number}"
+                yield TextUnit(f"babe:{row_number}", "babe", f"babe:{link}", text)
+
+
+def ukraine_sentences(root: Path) -> Iterator[TextUnit]:
+    """Ukraine-crisis sentences in article order."""
+    directory = root / "ukraine-news-bias" / "json"
+    if not directory.is_dir():
+        raise DataError(directory, "Ukraine news-bias json/ folder not found")
+    files = sorted(directory.glob("article_*.json"), key=lambda p: int(p.stem.split("_")[-1]))
+    for path in files:
+        article = json.loads(path.read_text(encoding="utf-8"))
+        for sentence in article.get("sentences", []):
+            text = str(sentence.get("content", "")).strip()
+            if text:
+                yield TextUnit(f"ukraine:{path.stem}:{sentence['id']}", "ukraine", f"ukraine:{path.stem}", text)
+
+
+def all_units(root: Path) -> Iterator[TextUnit]:
+    """Every unit the real-text annotations can refer to (PTC labelled and dev articles, BABE, Ukraine)."""
+    yield from ptc_paragraphs(root)
+    yield from babe_sentences(root)
+    yield from ukraine_sentences(root)
