@@ -42,9 +42,11 @@ class DataConfig(_Strict):
     validation: Path
     test: Path | None = None
     format: Literal["auto", "csv", "jsonl", "parquet", "hf"] = "auto"
-    adapter: Literal["generic", "babe", "mbic", "ukraine", "semeval_subtask3", "semeval_subtask2"] = Field(
-        default="generic",
-        description="A public dataset's own format (framing.data.adapters); generic = the columns below.",
+    adapter: Literal["generic", "babe", "mbic", "ukraine", "semeval_subtask3", "semeval_subtask2", "framing_real"] = (
+        Field(
+            default="generic",
+            description="A public dataset's own format (framing.data.adapters); generic = the columns below.",
+        )
     )
     adapter_options: dict[str, Any] = Field(
         default_factory=dict, description="Keyword options of the adapter, e.g. {task: opinion} for babe."

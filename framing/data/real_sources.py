@@ -116,3 +116,53 @@ def all_units(root: Path) -> Iterator[TextUnit]:
     yield from ptc_paragraphs(root)
     yield from babe_sentences(root)
     yield from ukraine_sentences(root)
+
+
+def resolve_units(unit_ids: list[str], root: Path) -> dict[str, TextUnit]:
+    """The units named by ``unit_ids``, reading only the files they live in.
+
+    Unknown prefixes, missing files and offsets outside an article raise
+    ``DataError`` naming the unit, so a damaged or different copy of a dataset
+    is refused instead of silently training on other text.
+    """
+    found: dict[str, TextUnit] = {}
+    by_source: dict[str, list[str]] = {}
+    for unit_id in unit_ids:
+        by_source.setdefault(unit_id.split(":", 1)[0], []).append(unit_id)
+    unknown = sorted(set(by_source) - {"ptc", "babe", "ukraine"})
+    if unknown:
+        raise DataError(root, f"unknown unit source(s) {unknown}; expected ptc:, babe: or ukraine: ids")
+    if "ptc" in by_source:
+        found |= _resolve_ptc(by_source["ptc"], root)
+    if "babe" in by_source:
+        wanted = set(by_source["babe"])
+        found |= {u.unit_id: u for u in babe_sentences(root) if u.unit_id in wanted}
+    if "ukraine" in by_source:
+        wanted = set(by_source["ukraine"])
+        found |= {u.unit_id: u for u in ukraine_sentences(root) if u.unit_id in wanted}
+    return found
+
+
+def _resolve_ptc(unit_ids: list[str], root: Path) -> dict[str, TextUnit]:
+    folders: dict[str, tuple[Path, str]] = {}
+    for folder in PTC_FOLDERS:
+        directory = root / "ptc-semeval2020" / folder
+        if directory.is_dir():
+            folders |= {p.stem.removeprefix("article"): (p, folder) for p in directory.glob("article*.txt")}
+    found: dict[str, TextUnit] = {}
+    texts: dict[str, str] = {}
+    for unit_id in unit_ids:
+        try:
+            _, article, span = unit_id.split(":")
+            start, end = (int(x) for x in span.split("-"))
+        except ValueError:
+            raise DataError(root, f"malformed PTC unit id {unit_id!r}; expected ptc:<article>:<start>-<end>") from None
+        if article not in folders:
+            continue
+        path, folder = folders[article]
+        if article not in texts:
+            texts[article] = path.read_text(encoding="utf-8")
+        text = texts[article][start:end]
+        if text:
+            found[unit_id] = TextUnit(unit_id, f"ptc/{folder}", f"ptc:{article}", text)
+    return found

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from framing.data.adapters.base import CORE_COLUMNS, AdapterCounts
+from framing.data.adapters.framing_real import load_framing_real
 from framing.data.adapters.media_bias_group import load_babe, load_mbic
 from framing.data.adapters.semeval import load_semeval_subtask2, load_semeval_subtask3
 from framing.data.adapters.ukraine import load_ukraine
@@ -28,6 +29,7 @@ ADAPTERS: dict[str, Adapter] = {
     "ukraine": load_ukraine,
     "semeval_subtask3": load_semeval_subtask3,
     "semeval_subtask2": load_semeval_subtask2,
+    "framing_real": load_framing_real,
 }
 
 
