@@ -17,6 +17,15 @@ text normalisation are kept once):
   probability under the shipped model (``--model``) lies closest to a label's
   threshold. Not a probability sample: weight 0 in corpus estimates.
 
+Round 2 (``--round 2 --exclude round1.jsonl``), after a first model trained on
+the round-1 labels (``--model``):
+
+- ``ukraine_rest``: every Ukraine-crisis sentence round 1 did not take, so the
+  Ukraine set is annotated whole (a census: weight 1 with ``random_ukraine``
+  reweighted to 1 as well);
+- ``uncertainty_2``: the 500 remaining PTC paragraphs closest to a threshold
+  of that model (weight 0), for the rarer labels.
+
 The output holds the text and therefore stays outside the repository; the
 repository keeps only unit ids, hashes, strata, weights and labels.
 """
@@ -52,7 +61,12 @@ def main() -> None:
     parser.add_argument("--model", required=True, help="model whose uncertainty picks the 'uncertainty' stratum")
     parser.add_argument("--output", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--round", type=int, choices=(1, 2), default=1)
+    parser.add_argument("--exclude", type=Path, help="round 2: the round-1 pool")
     args = parser.parse_args()
+    if args.round == 2:
+        _round_two(args)
+        return
     rng = random.Random(args.seed)
     root = datasets_root()
 
@@ -101,15 +115,41 @@ def main() -> None:
     for index in np.argsort(margin, kind="stable")[: SIZES["uncertainty"]]:
         chosen.append(_row(rest[index], "uncertainty", 0.0))
 
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    with open(args.output, "w", encoding="utf-8") as handle:
-        for row in chosen:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    _write(args.output, chosen)
     sizes = Counter(row["stratum"] for row in chosen)
     print(
         f"pool sizes: media={len(pools['media'])} rest_ptc={len(pools['rest_ptc'])} "
         f"rest_ukraine={len(pools['rest_ukraine'])}; chosen: {dict(sizes)}, total {len(chosen)}"
     )
+
+
+def _round_two(args: argparse.Namespace) -> None:
+    with open(args.exclude, encoding="utf-8") as handle:
+        taken = [json.loads(line) for line in handle]
+    taken_keys = {normalise_text(row["text"]) for row in taken}
+    root = datasets_root()
+    rest_ptc, rest_ukraine = [], []
+    for unit in [*ptc_paragraphs(root), *ukraine_sentences(root)]:
+        key = normalise_text(unit.text)
+        if not key or key in taken_keys:
+            continue
+        taken_keys.add(key)
+        (rest_ukraine if unit.source == "ukraine" else rest_ptc).append(unit)
+    chosen = [_row(u, "ukraine_rest", 1.0) for u in rest_ukraine]
+    model = load_model(args.model)
+    probabilities = model.probabilities([u.text for u in rest_ptc])
+    thresholds = model.thresholds if model.thresholds is not None else np.full(len(model.labels), 0.5)
+    margin = np.abs(probabilities - thresholds).min(axis=1)
+    chosen += [_row(rest_ptc[i], "uncertainty_2", 0.0) for i in np.argsort(margin, kind="stable")[:500]]
+    _write(args.output, chosen)
+    print(f"round 2: ukraine_rest={len(rest_ukraine)} uncertainty_2=500 (of {len(rest_ptc)}), total {len(chosen)}")
+
+
+def _write(path: Path, rows: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 def _row(unit, stratum: str, weight: float) -> dict:

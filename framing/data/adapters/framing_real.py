@@ -9,15 +9,14 @@ redistribution); this adapter reads it from ``FRAMING_DATASETS`` (default
 differs, naming the row.
 
 Rows whose ``id`` starts with ``invented:`` point at the shipped invented
-paragraphs (``data/framing/*.jsonl``) by id: the training split mixes both.
-``sources`` keeps only some of them (``[real]``, ``[invented]``), which is how
-the ablations run with one config.
+paragraphs (``data/framing/*.jsonl``) by id: the training split mixes both,
+and ``train_real.jsonl`` / ``train_invented.jsonl`` hold each part alone for
+the ablations (``data.train=data/framing_real/train_real.jsonl``).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,18 +31,14 @@ INVENTED_FILES = ("data/framing/train.jsonl", "data/framing/validation.jsonl", "
 METADATA = ["source", "stratum", "weight", "resolution"]
 
 
-def load_framing_real(
-    path: str | Path, sources: Sequence[str] = ("real", "invented"), datasets: str | None = None
-) -> tuple[pd.DataFrame, AdapterCounts]:
-    """Rows of one split file with their text rebuilt and checked against the committed hash."""
+def load_framing_real(path: str | Path, datasets: str | None = None) -> tuple[pd.DataFrame, AdapterCounts]:
+    """Rows of one split file with their text rebuilt and checked against the committed hash.
+
+    ``datasets`` overrides ``FRAMING_DATASETS`` for where the public datasets are.
+    """
     path = Path(path)
-    unknown = sorted(set(sources) - {"real", "invented"})
-    if unknown:
-        raise DataError(path, f"unknown source(s) {unknown} in adapter option 'sources'; use real and/or invented")
-    entries = _read_entries(path)
-    counts = AdapterCounts(source=f"framing_real:{path.name}", rows_read=len(entries))
-    wanted = [(row, e) for row, e in entries if _kind(e) in sources]
-    counts.drop("source_not_selected", len(entries) - len(wanted))
+    wanted = _read_entries(path)
+    counts = AdapterCounts(source=f"framing_real:{path.name}", rows_read=len(wanted))
     real_ids = [e["id"] for _, e in wanted if _kind(e) == "real"]
     units = resolve_units(real_ids, datasets_root(datasets)) if real_ids else {}
     invented = _invented_rows(path) if any(_kind(e) == "invented" for _, e in wanted) else {}

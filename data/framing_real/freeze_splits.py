@@ -1,0 +1,87 @@
+"""Freeze the real-text annotations into fixed train/validation/test files that hold no text.
+
+Run from the repository root after ``framing annotate import``:
+
+    python data/framing_real/freeze_splits.py --labelled labelled.jsonl --pool pool.jsonl
+
+``labelled.jsonl`` is the output of ``framing annotate import`` (``id`` is the
+unit id, ``labels``, ``annotators``, ``resolution``); ``pool.jsonl`` is the
+output of ``build_pool.py`` (strata and sampling weights). Splits are by
+article, with exact and near copies (character 4-gram cosine >= 0.9) merged
+into one group first, so no paragraph and its reprint straddle two splits.
+The shipped invented paragraphs (train and validation files) are appended to
+the training split by id; the invented test file stays out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from pathlib import Path
+
+from framing.data.real_sources import text_hash
+from framing.data.splits import assign_group_splits, copy_groups
+
+FRACTIONS = (0.58, 0.20, 0.22)
+SEED = 11
+OUT = Path("data/framing_real")
+INVENTED = (Path("data/framing/train.jsonl"), Path("data/framing/validation.jsonl"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--labelled", type=Path, required=True)
+    parser.add_argument("--pool", type=Path, required=True)
+    args = parser.parse_args()
+    pool = {row["unit_id"]: row for row in _read(args.pool)}
+    labelled = [row for row in _read(args.labelled)]
+    missing = [row["id"] for row in labelled if row["id"] not in pool]
+    if missing:
+        raise SystemExit(f"{len(missing)} labelled ids are not in the pool, e.g. {missing[:3]}")
+    units = [pool[row["id"]] for row in labelled]
+    groups = copy_groups([u["text"] for u in units], [u["article_id"] for u in units], threshold=0.9)
+    splits = assign_group_splits(groups, FRACTIONS, SEED)
+    rows: dict[str, list[dict]] = {"train": [], "validation": [], "test": []}  # train_real, train_invented added
+    for row, unit, split in zip(labelled, units, splits, strict=True):
+        assert text_hash(unit["text"]) == unit["text_sha256_16"]
+        rows[split].append(
+            {
+                "id": row["id"],
+                "article_id": unit["article_id"],
+                "text_sha256_16": unit["text_sha256_16"],
+                "labels": sorted(row["labels"]),
+                "stratum": unit["stratum"],
+                "weight": unit["weight"],
+                "resolution": row.get("resolution"),
+                "annotators": row.get("annotators"),
+            }
+        )
+    invented = [
+        {"id": f"invented:{record['id']}", "labels": record["labels"], "stratum": "invented"}
+        for path in INVENTED
+        for record in _read(path)
+    ]
+    rows["train_real"] = rows["train"]
+    rows["train_invented"] = invented
+    rows["train"] = rows["train"] + invented
+    for split, split_rows in rows.items():
+        with open(OUT / f"{split}.jsonl", "w", encoding="utf-8") as handle:
+            for row in split_rows:
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        real = [r for r in split_rows if r["stratum"] != "invented"]
+        counts = Counter(label for r in real for label in r["labels"])
+        articles = len({r["article_id"] for r in real})
+        print(
+            f"{split}: {len(real)} real paragraphs from {articles} articles, labels {dict(sorted(counts.items()))}; "
+            f"{len(split_rows) - len(real)} invented"
+        )
+
+
+def _read(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+if __name__ == "__main__":
+    main()
