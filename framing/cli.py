@@ -3,7 +3,8 @@
 Subcommands: ``train``, ``predict``, ``validate`` (check a config's data
 without training), ``cv`` (grouped k-fold cross-validation), ``split``
 (grouped train/validation/test files), ``report`` (article tables, summaries,
-plots and an HTML page from scores), ``compare`` and ``promote``.
+plots and an HTML page from scores), ``compare``, ``promote`` and ``annotate``
+(the annotation loop: sample, Label Studio, import, agreement, check, estimate).
 User errors print one line and exit 2; bugs keep their traceback.
 """
 
@@ -67,12 +68,9 @@ def _print_metrics(metrics: dict[str, float], labels: list[str]) -> None:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from framing import load_model
     from framing.scoring import ScoringOptions, SourceOptions, score_corpus
+    from framing.scoring.model_files import load_for_scoring
 
-    if args.model is None:
-        args.model = _champion_model(args.tracking_uri)
-    predictor = load_model(args.model)
     source = SourceOptions(
         text_column=args.text_column,
         id_column=args.id_column,
@@ -87,13 +85,26 @@ def _predict(args: argparse.Namespace) -> int:
         folder_format=args.format,
         overwrite=args.overwrite,
         progress=not args.quiet,
-    )
+    )  # options are checked here, before a model is loaded
+    if args.model is None:
+        args.model = _champion_model(args.tracking_uri)
     if args.engine == "ray":
         from framing.scoring.ray_engine import score_with_ray
 
-        summary = score_with_ray(args.model, Path(args.input), Path(args.output), source, options, args.ray_address)
+        summary = score_with_ray(
+            args.model,
+            Path(args.input),
+            Path(args.output),
+            source,
+            options,
+            address=args.ray_address,
+            dashboard=args.ray_dashboard,
+        )
     else:
-        summary = score_corpus(predictor, str(args.model), Path(args.input), Path(args.output), source, options)
+        predictor, model_files = load_for_scoring(args.model)
+        summary = score_corpus(
+            predictor, str(args.model), Path(args.input), Path(args.output), source, options, model_files
+        )
     print(summary.table())
     print(f"output: {args.output}")
     return 0
@@ -280,9 +291,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=20_000,
         help="longer paragraphs are rejected (with the reason) instead of scored",
     )
-    predict.add_argument("--overwrite", action="store_true", help="discard an earlier run's output and start over")
+    predict.add_argument(
+        "--overwrite", action="store_true", help="delete an earlier scoring run's own output and start over"
+    )
     predict.add_argument("--engine", choices=["local", "ray"], default="local")
     predict.add_argument("--ray-address", default=None, help="Ray cluster address; default: start Ray locally")
+    predict.add_argument(
+        "--ray-dashboard", action="store_true", help="serve the local Ray dashboard (on 127.0.0.1); off by default"
+    )
     predict.add_argument("--evidence", type=int, default=5, help="n-grams of evidence per flagged label")
     predict.add_argument("--quiet", action="store_true", help="no progress bar")
     predict.set_defaults(handler=_predict)
@@ -357,6 +373,10 @@ def build_parser() -> argparse.ArgumentParser:
     promote.add_argument("--name", default="framing", help="registered model name")
     promote.add_argument("--tracking-uri", default=None)
     promote.set_defaults(handler=_promote)
+
+    from framing.annotate.cli import add_annotate_parser
+
+    add_annotate_parser(commands)
     return parser
 
 

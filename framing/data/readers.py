@@ -15,7 +15,7 @@ import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from framing.errors import DataError
 
@@ -42,9 +42,9 @@ def detect_format(path: Path, declared: str = "auto") -> str:
     return by_ext[ext]
 
 
-def _open_binary(path: Path) -> io.BufferedIOBase:
+def _open_binary(path: Path) -> BinaryIO:
     if path.suffix.lower() == ".gz":
-        return gzip.open(path, "rb")
+        return cast(BinaryIO, gzip.open(path, "rb"))
     return open(path, "rb")
 
 
@@ -73,23 +73,37 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, Record]]:
             yield number, record
 
 
-def iter_csv(path: Path) -> Iterator[tuple[int, Record]]:
-    """Yield (data row number, record); the header is row 0."""
+# The csv module refuses fields over 128 KiB by default and stops the whole file there; a long
+# article is legal, and limits on paragraph length are applied by whoever reads the records.
+csv.field_size_limit(2**31 - 1)
+
+
+def _first_undecodable_line(path: Path) -> int:
+    """The 1-based physical line holding the first bytes that are not UTF-8 (decoding works in chunks)."""
     with _open_binary(path) as handle:
-        data = handle.read().removeprefix(codecs.BOM_UTF8)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise DataError(path, f"bytes that are not UTF-8 on physical line {line}", line - 1) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    try:
-        for number, row in enumerate(reader, start=1):
-            if None in row:
-                raise DataError(path, "more fields than the header has", number)
-            yield number, dict(row)
-    except csv.Error as exc:
-        raise DataError(path, f"malformed CSV: {exc}", reader.line_num) from None
+        for number, raw in enumerate(handle, start=1):
+            try:
+                raw.removeprefix(codecs.BOM_UTF8).decode("utf-8")
+            except UnicodeDecodeError:
+                return number
+    return 1
+
+
+def iter_csv(path: Path) -> Iterator[tuple[int, Record]]:
+    """Yield (data row number, record), streaming; the header is row 0."""
+    with _open_binary(path) as binary, io.TextIOWrapper(binary, encoding="utf-8-sig", newline="") as text:
+        reader = csv.DictReader(text)
+        number = 0
+        try:
+            for number, row in enumerate(reader, start=1):
+                if None in row:
+                    raise DataError(path, "more fields than the header has", number)
+                yield number, dict(row)
+        except UnicodeDecodeError:
+            line = _first_undecodable_line(path)
+            raise DataError(path, f"bytes that are not UTF-8 on physical line {line}", line - 1) from None
+        except csv.Error as exc:
+            raise DataError(path, f"malformed CSV: {exc}", number + 1) from None
 
 
 def iter_parquet(path: Path, batch_size: int = 10_000) -> Iterator[tuple[int, Record]]:
@@ -101,10 +115,13 @@ def iter_parquet(path: Path, batch_size: int = 10_000) -> Iterator[tuple[int, Re
     except Exception as exc:  # pyarrow raises several types for a corrupt file
         raise DataError(path, f"not a readable Parquet file: {exc}") from None
     number = 0
-    for batch in parquet.iter_batches(batch_size=batch_size):
-        for record in batch.to_pylist():
-            number += 1
-            yield number, record
+    try:
+        for batch in parquet.iter_batches(batch_size=batch_size):
+            for record in batch.to_pylist():
+                number += 1
+                yield number, record
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid/ArrowIOError for a corrupt page
+        raise DataError(path, f"not a readable Parquet file: {exc}", number + 1) from None
 
 
 def iter_hf_dataset(path: Path) -> Iterator[tuple[int, Record]]:

@@ -9,7 +9,9 @@ Rejects travel with the part during which they were read, for the same reason.
 
 Output is a folder of parts (``part-00000.parquet`` ..., ``_manifest.json``),
 or, when the output names a file, parts in a hidden work folder merged into
-that file at the end.
+that file at the end. Before anything is written the guards of
+``framing.scoring.guard`` apply: the output may not touch the input, only one
+run may hold it, and ``--overwrite`` deletes only what the manifest's run wrote.
 """
 
 from __future__ import annotations
@@ -26,9 +28,19 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
-from framing.errors import FramingError
+from framing.errors import ConfigError, DataError, FramingError
 from framing.package import Predictor
-from framing.scoring.manifest import Manifest, ResumeMismatch
+from framing.scoring.guard import (
+    OutputError,
+    OutputLock,
+    check_paths,
+    describe_strangers,
+    part_pattern,
+    strangers,
+    write_errors,
+)
+from framing.scoring.manifest import Manifest, atomic_write_text
+from framing.scoring.model_files import file_hashes, model_folder
 from framing.scoring.sinks import FORMATS, AtomicSink
 from framing.scoring.sources import (
     ParagraphRecord,
@@ -55,6 +67,17 @@ class ScoringOptions:
     overwrite: bool = False
     progress: bool = True
 
+    def __post_init__(self) -> None:
+        minimums = {"--batch-size": (self.batch_size, 1), "--part-size": (self.part_size, 1)}
+        minimums["--evidence"] = (self.evidence_k, 0)
+        if self.limit is not None:
+            minimums["--limit"] = (self.limit, 1)
+        for flag, (value, minimum) in minimums.items():
+            if value < minimum:
+                raise ConfigError(f"{flag} must be at least {minimum}, got {value}")
+        if self.folder_format not in FORMATS.values():
+            raise ConfigError(f"--format must be one of {', '.join(FORMATS.values())}, got {self.folder_format!r}")
+
 
 @dataclass
 class ScoringSummary:
@@ -68,6 +91,7 @@ class ScoringSummary:
     output: Path | None = None
     rejects_path: Path | None = None
     resumed_parts: int = 0
+    rescored: str | None = None  # why a finished output was scored again
 
     def table(self) -> str:
         lines = [f"{'label':<22}{'paragraphs':>12}{'share':>9}"]
@@ -76,6 +100,8 @@ class ScoringSummary:
             share = count / self.paragraphs if self.paragraphs else 0.0
             lines.append(f"{label:<22}{count:>12}{share:>9.1%}")
         lines.append(f"scored {self.paragraphs} paragraphs from {self.articles} articles")
+        if self.rescored:
+            lines.append(f"scored again: {self.rescored}")
         if self.resumed_parts:
             lines.append(f"resumed: {self.resumed_parts} part(s) were already done")
         if self.rejects:
@@ -88,6 +114,12 @@ class _Layout:
     """Where parts, rejects and the manifest go for a file or folder output."""
 
     def __init__(self, output: Path, folder_format: str) -> None:
+        if output.suffix and output.suffix.lower() not in FORMATS and not output.is_dir():
+            raise DataError(
+                output,
+                f"unknown output type {output.suffix!r}: name a .jsonl, .csv or .parquet file, "
+                "or a folder without an extension",
+            )
         self.output = output
         self.single_file = output.suffix.lower() in FORMATS
         self.format = FORMATS[output.suffix.lower()] if self.single_file else folder_format
@@ -109,11 +141,30 @@ class _Layout:
             else self.work / "rejects.jsonl"
         )
 
+    @property
+    def partial_output(self) -> Path:
+        return self.output.with_name(f".{self.output.name}.partial")
+
+    @property
+    def root(self) -> Path:
+        """The folder that ``Manifest.outputs`` names are relative to."""
+        return self.output.parent if self.single_file else self.output
+
+    def side_files(self) -> list[Path]:
+        """What a single-file run writes beside its output (nothing for a folder output)."""
+        if not self.single_file:
+            return []
+        sides = [self.manifest, self.rejects_file, self.partial_output]
+        return [self.work, *sides, *(p.with_name(p.name + ".tmp") for p in sides)]
+
+    def occupied(self) -> bool:
+        if self.single_file:
+            return self.output.exists() or self.work.exists()
+        return self.output.exists() and (not self.output.is_dir() or any(self.output.iterdir()))
+
 
 def _write_rejects(path: Path, rejects: list[Reject]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("".join(json.dumps(r.to_dict()) + "\n" for r in rejects), encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write_text(path, "".join(json.dumps(r.to_dict()) + "\n" for r in rejects))
 
 
 def _part_counts(frame_labels: list[list[str]], article_ids: list[str], rejects: list[Reject]) -> dict[str, Any]:
@@ -204,7 +255,16 @@ def _numbered(items: Iterator[ParagraphRecord | Reject], limit: int | None) -> I
 
 def _merge_parts(layout: _Layout, names: list[str]) -> None:
     """Concatenate parts into the single output file, streaming, atomically."""
-    partial = layout.output.with_name(f".{layout.output.name}.partial")
+    partial = layout.partial_output
+    try:
+        _write_merged(layout, names, partial)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    os.replace(partial, layout.output)
+
+
+def _write_merged(layout: _Layout, names: list[str], partial: Path) -> None:
     if layout.format == "parquet":
         import pyarrow.parquet as pq
 
@@ -241,31 +301,101 @@ def _merge_parts(layout: _Layout, names: list[str]) -> None:
                             out.write(header)
                             header_written = True
                     shutil.copyfileobj(handle, out)
-    os.replace(partial, layout.output)
 
 
-def _prepare(layout: _Layout, manifest: Manifest, overwrite: bool) -> Manifest:
-    """Start, continue or refuse, depending on what is already at the output."""
+def _prepare(layout: _Layout, wanted: Manifest, overwrite: bool) -> tuple[Manifest, str | None]:
+    """Start, continue or refuse, depending on what is already at the output.
+
+    Returns the manifest to continue and, when a finished output was found
+    damaged (a part or the file deleted or changed), why it is scored again.
+    """
     existing = Manifest.load(layout.work_manifest) or Manifest.load(layout.manifest)
-    if overwrite:
-        shutil.rmtree(layout.work, ignore_errors=True)
-        if layout.single_file:
-            for path in (layout.output, layout.manifest, layout.rejects_file):
-                path.unlink(missing_ok=True)
+    rescored = None
+    if existing is not None and existing.complete and not overwrite:
+        existing.check_same_run(wanted, layout.manifest if layout.single_file else layout.work_manifest)
+        rescored = _damage(layout, existing)
+    if overwrite or rescored:
+        _clear_previous(layout, existing)
         existing = None
     if existing is None:
-        occupied = (
-            layout.output.is_file() if layout.single_file else layout.output.is_dir() and any(layout.output.iterdir())
-        )
-        if occupied:
-            raise ResumeMismatch(
-                f"{layout.output} exists and was not written by a scoring run; use another --output or --overwrite"
+        if layout.occupied():
+            raise OutputError(
+                f"{layout.output} exists and no scoring run's manifest lists it; it is left as it is: "
+                "choose another --output"
             )
         layout.work.mkdir(parents=True, exist_ok=True)
-        manifest.save(layout.work_manifest)
-        return manifest
-    existing.check_same_run(manifest, layout.manifest if existing.complete else layout.work_manifest)
-    return existing
+        wanted.save(layout.work_manifest)
+        return wanted, rescored
+    existing.check_same_run(wanted, layout.manifest if existing.complete else layout.work_manifest)
+    if not existing.complete:
+        _remove_leftovers(layout, existing)
+    return existing, None
+
+
+def _published(layout: _Layout, manifest: Manifest) -> dict[str, int | None]:
+    """Files a finished run published (relative to ``layout.root``), with sizes when recorded."""
+    if manifest.outputs:
+        return dict(manifest.outputs)
+    if layout.single_file:
+        return {layout.output.name: None}
+    return dict.fromkeys(manifest.parts)
+
+
+def _damage(layout: _Layout, manifest: Manifest) -> str | None:
+    """What of a finished run's output is missing or changed on disk, if anything."""
+    missing, changed = [], []
+    for name, size in _published(layout, manifest).items():
+        path = layout.root / name
+        if not path.is_file():
+            missing.append(name)
+        elif size is not None and path.stat().st_size != size:
+            changed.append(name)
+    problems = []
+    if missing:
+        problems.append(f"{', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''} missing")
+    if changed:
+        problems.append(f"{', '.join(changed[:3])}{' ...' if len(changed) > 3 else ''} changed")
+    return f"the finished output had {' and '.join(problems)}" if problems else None
+
+
+def _clear_previous(layout: _Layout, existing: Manifest | None) -> None:
+    """Delete a previous run's files, and nothing else: refuse if anything else is there."""
+    if existing is None:
+        if layout.occupied():
+            raise OutputError(
+                f"{layout.output} exists and no scoring run's manifest lists it; --overwrite only replaces "
+                "what a scoring run wrote, so nothing was deleted: choose another --output"
+            )
+        return
+    format_ = existing.settings.get("format", layout.format)
+    others = strangers(layout.work, format_)
+    if layout.single_file and layout.output.exists() and not layout.output.is_file():
+        others.append(layout.output)
+    if others:
+        raise OutputError(
+            f"{layout.work} holds {describe_strangers(others)}, which no scoring run wrote; nothing was deleted: "
+            "move them away or choose another --output"
+        )
+    pattern = part_pattern(format_)
+    if layout.work.is_dir():
+        for path in layout.work.iterdir():
+            if pattern.match(path.name):
+                path.unlink()
+        if layout.single_file:
+            layout.work.rmdir()
+    for path in layout.side_files()[1:] + ([layout.output] if layout.single_file else []):
+        path.unlink(missing_ok=True)
+
+
+def _remove_leftovers(layout: _Layout, manifest: Manifest) -> None:
+    """Temporary files of a run that died mid-write; the resumed run writes them again."""
+    pattern = part_pattern(manifest.settings.get("format", layout.format))
+    for path in layout.work.iterdir() if layout.work.is_dir() else []:
+        if pattern.match(path.name) and path.name.endswith((".partial", ".tmp")):
+            path.unlink()
+    for path in layout.side_files()[1:]:
+        if path.name.endswith((".partial", ".tmp")):
+            path.unlink(missing_ok=True)
 
 
 def score_corpus(
@@ -275,11 +405,20 @@ def score_corpus(
     output_path: Path,
     source: SourceOptions | None = None,
     options: ScoringOptions | None = None,
+    model_files: dict[str, str] | None = None,
 ) -> ScoringSummary:
-    """Score every paragraph of ``input_path`` into ``output_path``; resumes an interrupted run."""
+    """Score every paragraph of ``input_path`` into ``output_path``; resumes an interrupted run.
+
+    ``model_files`` are the content hashes of the model's files (see
+    ``framing.scoring.model_files``); for a model given as a local folder they
+    are computed here. They make a resume with a retrained model fail.
+    """
     source = source or SourceOptions()
     options = options or ScoringOptions()
     layout = _Layout(output_path, options.folder_format)
+    check_paths(input_path, output_path, layout.side_files())
+    if model_files is None and Path(model_uri).is_dir():
+        model_files = file_hashes(model_folder(model_uri))
     settings = {
         "source": source.__dict__,
         "part_size": options.part_size,
@@ -293,12 +432,14 @@ def score_corpus(
         input_path=str(input_path),
         input_fingerprint=input_fingerprint(input_path, source),
         settings=settings,
+        model_files=model_files or {},
     )
-    manifest = _prepare(layout, wanted, options.overwrite)
-    summary = ScoringSummary(labels=predictor.labels, output=output_path)
-    if not manifest.complete:
-        summary.resumed_parts = _run_parts(predictor, input_path, layout, manifest, source, options)
-    return _finish(layout, manifest, summary)
+    with write_errors(output_path), OutputLock(output_path):
+        manifest, rescored = _prepare(layout, wanted, options.overwrite)
+        summary = ScoringSummary(labels=predictor.labels, output=output_path, rescored=rescored)
+        if not manifest.complete:
+            summary.resumed_parts = _run_parts(predictor, input_path, layout, manifest, source, options)
+        return _finish(layout, manifest, summary)
 
 
 def _run_parts(
@@ -336,7 +477,7 @@ def _run_parts(
         index += 1
 
     try:
-        for item in _numbered(iter_source(input_path, source), options.limit):
+        for item in _numbered(iter_source(input_path, source, layout.format == "parquet"), options.limit):
             if isinstance(item, Reject):
                 pending.append(item)
                 continue
@@ -381,25 +522,48 @@ def _finish(layout: _Layout, manifest: Manifest, summary: ScoringSummary) -> Sco
         for reason, n in counts["rejects"].items():
             summary.rejects[reason] = summary.rejects.get(reason, 0) + n
     if not manifest.complete:
-        if layout.single_file:
-            _merge_parts(layout, names)
-        with open(layout.rejects_file.with_name(layout.rejects_file.name + ".tmp"), "w", encoding="utf-8") as out:
-            for name in names:
-                rejects = layout.rejects(int(name.split("-")[1].split(".")[0]))
-                if rejects.is_file():
-                    out.write(rejects.read_text(encoding="utf-8"))
-        os.replace(layout.rejects_file.with_name(layout.rejects_file.name + ".tmp"), layout.rejects_file)
-        manifest.complete = True
-        manifest.save(layout.work_manifest)
-        if layout.single_file:
-            manifest.save(layout.manifest)
-            shutil.rmtree(layout.work)
-        else:
-            for name in names:
-                layout.rejects(int(name.split("-")[1].split(".")[0])).unlink(missing_ok=True)
+        _publish(layout, manifest, names)
     if summary.rejects:
         summary.rejects_path = layout.rejects_file
     return summary
+
+
+def _part_index(name: str) -> int:
+    return int(name.split("-")[1].split(".")[0])
+
+
+def _merge_rejects(layout: _Layout, names: list[str]) -> None:
+    tmp = layout.rejects_file.with_name(layout.rejects_file.name + ".tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as out:
+            for name in names:
+                rejects = layout.rejects(_part_index(name))
+                if rejects.is_file():
+                    out.write(rejects.read_text(encoding="utf-8"))
+        os.replace(tmp, layout.rejects_file)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _publish(layout: _Layout, manifest: Manifest, names: list[str]) -> None:
+    """Merge (for a file output) and mark complete, recording every published file's size."""
+    if layout.single_file:
+        _merge_parts(layout, names)
+    _merge_rejects(layout, names)
+    parts = [] if layout.single_file else [layout.work / name for name in names]
+    published = [layout.output if layout.single_file else layout.rejects_file, *parts]
+    if layout.single_file:
+        published.append(layout.rejects_file)
+    manifest.outputs = {p.relative_to(layout.root).as_posix(): p.stat().st_size for p in published}
+    manifest.complete = True
+    manifest.save(layout.work_manifest)
+    if layout.single_file:
+        manifest.save(layout.manifest)
+        shutil.rmtree(layout.work)
+    else:
+        for name in names:
+            layout.rejects(_part_index(name)).unlink(missing_ok=True)
 
 
 __all__ = ["FramingError", "ScoringOptions", "ScoringSummary", "score_corpus"]

@@ -3,15 +3,24 @@
 The same sources, paragraph splitting and model as the local engine, laid out
 as a Ray Data pipeline: read files -> split articles into paragraphs
 (``flat_map``) -> score with a class-based scorer that loads the model once
-per actor (``map_batches``) -> write Parquet parts. Ray decides placement;
-the actor pool asks for one CPU per actor and leaves at least one CPU free
-for reading, so a small machine cannot deadlock.
+per actor (``map_batches``) -> write Parquet parts. The corpus is read once:
+rejects leave the pipeline as side files. Ray decides placement; the actor
+pool asks for one CPU per actor and leaves at least one CPU free for reading,
+so a small machine cannot deadlock. A Ray started here listens on 127.0.0.1
+only. The output folder gets the same guards as the local engine's (lock, no
+input inside, ``--overwrite`` deletes only an earlier Ray run's files).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -20,6 +29,8 @@ import pandas as pd
 
 from framing.errors import DataError
 from framing.scoring.corpus import ScoringOptions, ScoringSummary
+from framing.scoring.guard import OutputError, OutputLock, check_paths, describe_strangers, write_errors
+from framing.scoring.manifest import atomic_write_text
 from framing.scoring.sources import (
     TEXT_SUFFIXES,
     Reject,
@@ -51,21 +62,101 @@ class RayScorer:
         return pd.concat([base, scored, metadata], axis=1)
 
 
-def _items_of_file(row: dict[str, Any], root: str, options: SourceOptions) -> list[dict[str, Any]]:
-    """Paragraphs and rejects of one input file, tagged by kind (runs on Ray workers)."""
+RUN_RECORD = "_ray_run.json"
+REJECTS = "_rejects.jsonl"
+_OWN_HIDDEN = re.compile(r"^\.(?:ray-staging|rejects)-[0-9a-f]{32}$")
+
+
+def _items_of_file(row: dict[str, Any], root: str, options: SourceOptions, rejects_dir: str) -> list[dict[str, Any]]:
+    """Paragraphs of one input file (runs on Ray workers); its rejects go to a side file.
+
+    Writing rejects beside the output, instead of returning them, means the
+    corpus is read and split once; the side file is named after the input
+    file's position, so a retried task rewrites it identically.
+    """
     path = Path(row["path"])
-    root_path = Path(root)
     if any(path.name.lower().endswith(s) for s in TEXT_SUFFIXES):
-        items = iter_text_files(root_path, [path], options)
+        items = iter_text_files(Path(root), [path], options)
     else:
         items = iter_table_files([path], options)
-    rows = []
+    paragraphs, rejects = [], []
     for item in items:
         if isinstance(item, Reject):
-            rows.append({"kind": "reject", "record": json.dumps(item.to_dict())})
+            rejects.append(json.dumps(item.to_dict()) + "\n")
         else:
-            rows.append({"kind": "paragraph", "record": json.dumps(item, default=str)})
-    return rows
+            paragraphs.append({"record": json.dumps(item, default=str)})
+    if rejects:
+        atomic_write_text(Path(rejects_dir) / f"{row['index']:08d}.jsonl", "".join(rejects))
+    return paragraphs
+
+
+def _prepare_output(output_dir: Path, overwrite: bool) -> None:
+    """Leave the folder empty of Ray runs' files, refusing when it holds anything else."""
+    if output_dir.exists() and not output_dir.is_dir():
+        raise OutputError(f"--output {output_dir} is a file; --engine ray writes a folder of Parquet parts")
+    if not output_dir.is_dir():
+        return
+    record = _load_record(output_dir)
+    listed = {RUN_RECORD, REJECTS, *record.get("files", [])}
+    others = [p for p in output_dir.iterdir() if p.name not in listed and not _OWN_HIDDEN.match(p.name)]
+    if others:
+        raise OutputError(
+            f"{output_dir} holds {describe_strangers(sorted(others))}, which no Ray scoring run wrote; "
+            "nothing was deleted: choose another --output"
+        )
+    if record and not overwrite:
+        raise OutputError(f"{output_dir} holds an earlier Ray scoring run; use another --output or --overwrite")
+    for path in output_dir.iterdir():
+        if path.is_dir():
+            shutil.rmtree(path)  # a staging folder of a killed run (named by this module)
+        else:
+            path.unlink()
+
+
+def _load_record(output_dir: Path) -> dict[str, Any]:
+    path = output_dir / RUN_RECORD
+    if not path.is_file():
+        return {}
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        raise OutputError(f"{path}: not a readable Ray run record; move it away or choose another --output") from None
+    return record if isinstance(record, dict) else {}
+
+
+@contextmanager
+def _local_ray(address: str | None, dashboard: bool) -> Iterator[None]:
+    """Start Ray on this machine bound to 127.0.0.1 (no dashboard unless asked), or join ``address``."""
+    import ray
+    import ray._private.ray_constants as ray_constants
+
+    if ray.is_initialized():
+        yield
+        return
+    cluster_setting = ray_constants.ENABLE_RAY_CLUSTER
+    local: dict[str, Any] = {}
+    if not address:
+        # Ray picks the machine's public address unless it believes it runs alone; say so, so
+        # every local Ray process listens on loopback only.
+        ray_constants.ENABLE_RAY_CLUSTER = False
+        os.environ[ray_constants.ENABLE_RAY_CLUSTERS_ENV_VAR] = "0"
+        local = {"num_cpus": max(2, os.cpu_count() or 2), "_node_ip_address": "127.0.0.1"}
+    try:
+        ray.init(
+            address=address,
+            include_dashboard=dashboard,
+            dashboard_host="127.0.0.1",
+            log_to_driver=False,
+            ignore_reinit_error=True,
+            logging_level=logging.WARNING,
+            **local,
+        )
+        yield
+    finally:
+        ray.shutdown()
+        ray_constants.ENABLE_RAY_CLUSTER = cluster_setting
+        if not address:
+            os.environ.pop(ray_constants.ENABLE_RAY_CLUSTERS_ENV_VAR, None)
 
 
 def score_with_ray(
@@ -76,92 +167,104 @@ def score_with_ray(
     options: ScoringOptions | None = None,
     address: str | None = None,
     concurrency: int | None = None,
+    dashboard: bool = False,
 ) -> ScoringSummary:
     """Score ``input_path`` into a folder of Parquet parts with Ray Data."""
-    import ray
-    from ray.data.expressions import col
-
     source = source or SourceOptions()
     options = options or ScoringOptions()
     if output_dir.suffix:
         raise DataError(output_dir, "--engine ray writes a folder of Parquet parts; give a folder name")
-    if output_dir.exists() and any(output_dir.iterdir()) and not options.overwrite:
-        raise DataError(output_dir, "output folder is not empty; use another --output or --overwrite")
+    check_paths(input_path, output_dir, [])
     files = input_files(input_path)
+    with write_errors(output_dir), OutputLock(output_dir):
+        _prepare_output(output_dir, options.overwrite)
+        run = uuid.uuid4().hex
+        staging, rejects_dir = output_dir / f".ray-staging-{run}", output_dir / f".rejects-{run}"
+        rejects_dir.mkdir(parents=True)
+        with _local_ray(address, dashboard):
+            _run_pipeline(model_uri, input_path, files, staging, rejects_dir, source, options, concurrency)
+        written = _publish(output_dir, staging, rejects_dir)
+        atomic_write_text(
+            output_dir / RUN_RECORD,
+            json.dumps({"engine": "ray", "model_uri": model_uri, "input": str(input_path), "files": written}, indent=2),
+        )
+        return _summarise(output_dir)
+
+
+def _run_pipeline(
+    model_uri: str,
+    input_path: Path,
+    files: list[Path],
+    staging: Path,
+    rejects_dir: Path,
+    source: SourceOptions,
+    options: ScoringOptions,
+    concurrency: int | None,
+) -> None:
+    """One pass over the corpus: list -> split (rejects to side files) -> score -> Parquet parts."""
+    import ray
+
     model_ref = str(Path(model_uri).resolve()) if Path(model_uri).exists() else model_uri
     tracking_uri = os.environ.get("MLFLOW_TRACKING_URI") or (
         f"sqlite:///{Path('mlflow.db').resolve()}" if Path("mlflow.db").exists() else None
     )
-    import logging
-
     logging.getLogger("ray").setLevel(logging.WARNING)
-    context = ray.data.DataContext.get_current()
-    context.enable_progress_bars = options.progress
-    started_here = not ray.is_initialized()
-    if started_here:
-        cpus = os.cpu_count() or 2
-        ray.init(
-            address=address,
-            num_cpus=None if address else max(2, cpus),
-            include_dashboard=False,
-            log_to_driver=False,
-            ignore_reinit_error=True,
-            logging_level=logging.WARNING,
-        )
-    try:
-        available = int(ray.available_resources().get("CPU", 2))
-        actors = concurrency or max(1, available - 1)
-        listing = ray.data.from_items([{"path": str(f)} for f in files], override_num_blocks=min(len(files), 200))
-        root = str(input_path if input_path.is_dir() else input_path.parent)
-        split = partial(_items_of_file, root=root, options=source)
-        items = listing.flat_map(split, num_cpus=0.5)
-        if options.limit is not None:
-            items = items.filter(expr=col("kind") == "paragraph").limit(options.limit)
-        paragraphs = items.filter(expr=col("kind") == "paragraph").map(lambda r: json.loads(r["record"]))
-        scored = paragraphs.map_batches(
-            RayScorer,
-            fn_constructor_kwargs={
-                "model_uri": model_ref,
-                "tracking_uri": tracking_uri,
-                "evidence_k": options.evidence_k,
-            },
-            batch_size=options.batch_size,
-            batch_format="pandas",
-            concurrency=actors,
-            num_cpus=1,
-        )
-        if options.overwrite and output_dir.exists():
-            import shutil
-
-            shutil.rmtree(output_dir)
-        scored.write_parquet(str(output_dir))
-        rejects = [json.loads(r["record"]) for r in items.filter(expr=col("kind") == "reject").take_all()]
-    finally:
-        if started_here:
-            ray.shutdown()
-    return _summarise(output_dir, rejects)
+    ray.data.DataContext.get_current().enable_progress_bars = options.progress
+    available = int(ray.available_resources().get("CPU", 2))
+    listing = ray.data.from_items(
+        [{"path": str(f), "index": i} for i, f in enumerate(files)], override_num_blocks=min(len(files), 200)
+    )
+    root = str(input_path if input_path.is_dir() else input_path.parent)
+    split = partial(_items_of_file, root=root, options=source, rejects_dir=str(rejects_dir))
+    paragraphs = listing.flat_map(split, num_cpus=0.5)
+    if options.limit is not None:
+        paragraphs = paragraphs.limit(options.limit)
+    scored = paragraphs.map(lambda r: json.loads(r["record"])).map_batches(
+        RayScorer,
+        fn_constructor_kwargs={"model_uri": model_ref, "tracking_uri": tracking_uri, "evidence_k": options.evidence_k},
+        batch_size=options.batch_size,
+        batch_format="pandas",
+        concurrency=concurrency or max(1, available - 1),
+        num_cpus=1,
+    )
+    scored.write_parquet(str(staging))
 
 
-def _summarise(output_dir: Path, rejects: list[dict[str, Any]]) -> ScoringSummary:
-    """Counts from the written parts, read a batch at a time."""
+def _publish(output_dir: Path, staging: Path, rejects_dir: Path) -> list[str]:
+    """Move the finished parts into place and merge the rejects; returns the part names."""
+    written = []
+    for part in sorted(staging.glob("*.parquet")) if staging.is_dir() else []:
+        os.replace(part, output_dir / part.name)
+        written.append(part.name)
+    with open(output_dir / REJECTS, "w", encoding="utf-8") as out:
+        for side in sorted(rejects_dir.glob("*.jsonl")):
+            out.write(side.read_text(encoding="utf-8"))
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.rmtree(rejects_dir, ignore_errors=True)
+    return written
+
+
+def _summarise(output_dir: Path) -> ScoringSummary:
+    """Counts from the written parts, read a batch at a time, and from the rejects file."""
     import pyarrow.dataset as pads
 
-    dataset = pads.dataset(str(output_dir), format="parquet")
-    labels = [name[2:] for name in dataset.schema.names if name.startswith("p_")]
+    parts = sorted(output_dir.glob("*.parquet"))
+    dataset = pads.dataset([str(p) for p in parts], format="parquet") if parts else None
+    labels = [name[2:] for name in dataset.schema.names if name.startswith("p_")] if dataset else []
     summary = ScoringSummary(labels=labels, output=output_dir)
     articles: set[str] = set()
-    for batch in dataset.to_batches(columns=["article_id", "labels"]):
+    for batch in dataset.to_batches(columns=["article_id", "labels"]) if dataset else []:
         summary.paragraphs += batch.num_rows
         articles.update(batch.column("article_id").to_pylist())
         for flagged in batch.column("labels").to_pylist():
             for label in flagged or []:
                 summary.flagged[label] = summary.flagged.get(label, 0) + 1
     summary.articles = len(articles)
-    if rejects:
-        counts = RejectCounts()
-        for reject in rejects:
-            counts.add(reject["reason"])
+    counts = RejectCounts()
+    with open(output_dir / REJECTS, encoding="utf-8") as handle:
+        for line in handle:
+            counts.add(json.loads(line)["reason"])
+    if counts.counts:
         summary.rejects = counts.counts
-        summary.rejects_path = output_dir / "_rejects.jsonl"
-        summary.rejects_path.write_text("".join(json.dumps(r) + "\n" for r in rejects), encoding="utf-8")
+        summary.rejects_path = output_dir / REJECTS
     return summary

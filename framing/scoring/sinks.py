@@ -7,6 +7,7 @@ complete. The format follows the output's extension.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -101,7 +102,10 @@ class AtomicSink:
         os.replace(self.partial, self.path)
 
     def abort(self) -> None:
-        self._close()
+        """Drop the temporary file; closing may fail again on a full disk, which changes nothing."""
+        with contextlib.suppress(OSError):
+            self._close()
+        self._handle = self._writer = None
         self.partial.unlink(missing_ok=True)
 
     def __enter__(self) -> AtomicSink:

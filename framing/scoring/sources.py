@@ -5,7 +5,8 @@ Inputs: a ``.txt`` file or a folder tree of ``.txt``/``.txt.gz`` articles
 folder of table parts. A source yields, in a fixed order, paragraph records
 (``article_id``, ``paragraph``, ``text`` and the article's metadata columns)
 and ``Reject`` items for what cannot be scored (bad JSON line, undecodable
-bytes, empty article, paragraph over the length limit). The order is what
+bytes, truncated or unreadable file, empty file or article, duplicate article
+id, bad paragraph number, paragraph over the length limit). The order is what
 makes a killed run resumable: the n-th paragraph is the same on every read.
 """
 
@@ -14,13 +15,14 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from framing.data.readers import detect_format, read_records
-from framing.errors import DataError
+from framing.errors import ConfigError, DataError
 from framing.scoring.paragraphs import split_paragraphs
 
 ParagraphRecord = dict[str, Any]
@@ -39,6 +41,12 @@ class SourceOptions:
     paragraph_column: str | None = "paragraph"
     file_format: str = "auto"
     max_paragraph_chars: int = 20_000
+
+    def __post_init__(self) -> None:
+        if self.max_paragraph_chars < 1:
+            raise ConfigError(f"--max-paragraph-chars must be at least 1, got {self.max_paragraph_chars}")
+        if self.unit not in ("article", "paragraph"):
+            raise ConfigError(f"--unit must be article or paragraph, got {self.unit!r}")
 
 
 @dataclass(frozen=True)
@@ -70,18 +78,26 @@ def _has_suffix(path: Path, suffixes: tuple[str, ...]) -> bool:
 
 
 def input_files(path: Path) -> list[Path]:
-    """The files a corpus consists of, in reading order."""
+    """The files a corpus consists of, in reading order.
+
+    A folder holds either articles (``.txt``) or tables, never both: scoring
+    one kind and silently skipping the other would lose articles.
+    """
     if not path.exists():
         raise DataError(path, "input not found")
     if path.is_file():
         return [path]
     texts = sorted(p for p in path.rglob("*") if p.is_file() and _has_suffix(p, TEXT_SUFFIXES))
-    if texts:
-        return texts
     tables = sorted(p for p in path.rglob("*") if p.is_file() and _has_suffix(p, TABLE_SUFFIXES))
-    if not tables:
+    if texts and tables:
+        raise DataError(
+            path,
+            f"holds both .txt articles ({texts[0].relative_to(path)}) and tables ({tables[0].relative_to(path)}); "
+            "score them as two inputs",
+        )
+    if not texts and not tables:
         raise DataError(path, "no .txt, .txt.gz, .csv, .jsonl or .parquet files found")
-    return tables
+    return texts or tables
 
 
 def input_fingerprint(path: Path, options: SourceOptions) -> str:
@@ -95,22 +111,31 @@ def input_fingerprint(path: Path, options: SourceOptions) -> str:
     return digest.hexdigest()
 
 
+def _count_file(file: Path) -> int | None:
+    if _has_suffix(file, TEXT_SUFFIXES):
+        return 1
+    if file.suffix.lower() == ".gz":
+        return None
+    if file.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            return int(pq.ParquetFile(file).metadata.num_rows)
+        except Exception:  # unreadable: the reader rejects it with the reason
+            return 0
+    with open(file, "rb") as handle:
+        lines = sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))
+    return max(0, lines - (1 if detect_format(file) == "csv" else 0))
+
+
 def count_articles(path: Path) -> int | None:
     """Articles (text files or table rows) in the corpus, cheaply, for the progress bar's ETA."""
     total = 0
     for file in input_files(path):
-        if _has_suffix(file, TEXT_SUFFIXES):
-            total += 1
-        elif file.suffix.lower() == ".parquet":
-            import pyarrow.parquet as pq
-
-            total += pq.ParquetFile(file).metadata.num_rows
-        elif file.suffix.lower() == ".gz":
+        count = _count_file(file)
+        if count is None:
             return None
-        else:
-            with open(file, "rb") as handle:
-                lines = sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))
-            total += lines - (1 if detect_format(file) == "csv" else 0)
+        total += count
     return total
 
 
@@ -129,6 +154,26 @@ def _paragraph_items(
         yield {"article_id": article_id, "paragraph": index, "text": paragraph, **metadata}
 
 
+class SeenKeys:
+    """Article ids (or id and paragraph) already read, kept as 8-byte digests to bound memory.
+
+    The digest is deterministic, so a resumed run rejects exactly what the
+    first one did and paragraph numbering stays the same.
+    """
+
+    def __init__(self) -> None:
+        self._seen: set[int] = set()
+
+    def add(self, *key: object) -> bool:
+        """Whether ``key`` is new (and remember it)."""
+        digest = hashlib.blake2b(json.dumps(key, default=str).encode(), digest_size=8).digest()
+        value = int.from_bytes(digest, "big")
+        if value in self._seen:
+            return False
+        self._seen.add(value)
+        return True
+
+
 def _read_text_file(file: Path) -> bytes:
     if file.name.lower().endswith(".gz"):
         with gzip.open(file, "rb") as handle:
@@ -136,98 +181,223 @@ def _read_text_file(file: Path) -> bytes:
     return file.read_bytes()
 
 
-def iter_text_files(root: Path, files: list[Path], options: SourceOptions) -> Iterator[ParagraphRecord | Reject]:
+def _article_id(root: Path, file: Path) -> str:
+    relative = file.relative_to(root) if root.is_dir() else Path(file.name)
+    article_id = relative.as_posix()
+    for suffix in TEXT_SUFFIXES[::-1]:
+        if article_id.lower().endswith(suffix):
+            return article_id[: -len(suffix)]
+    return article_id
+
+
+def iter_text_files(
+    root: Path, files: list[Path], options: SourceOptions, seen: SeenKeys | None = None
+) -> Iterator[ParagraphRecord | Reject]:
+    seen = seen or SeenKeys()
     for file in files:
-        relative = file.relative_to(root) if root.is_dir() else Path(file.name)
-        article_id = relative.as_posix()
-        for suffix in TEXT_SUFFIXES[::-1]:
-            if article_id.lower().endswith(suffix):
-                article_id = article_id[: -len(suffix)]
-                break
+        article_id = _article_id(root, file)
         try:
             text = _read_text_file(file).decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             yield Reject(str(file), None, f"undecodable: bytes that are not UTF-8 at offset {exc.start}")
             continue
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, zlib.error) as exc:
             yield Reject(str(file), None, f"unreadable: {exc}")
             continue
         if not text.strip():
             yield Reject(str(file), None, "empty article")
             continue
+        if not seen.add(article_id):
+            yield Reject(str(file), None, f"duplicate article id: {article_id!r} was read from another file already")
+            continue
         yield from _paragraph_items(article_id, text, {}, str(file), None, options)
 
 
-def _iter_rows(file: Path, options: SourceOptions) -> Iterator[tuple[int, dict[str, Any]] | Reject]:
-    """Table rows; a malformed JSON line or undecodable line becomes a reject, not a stop."""
-    if detect_format(file, options.file_format) != "jsonl":
-        yield from read_records(file, options.file_format)
-        return
+_TRUNCATED = (EOFError, gzip.BadGzipFile, zlib.error)
+
+
+def _iter_jsonl_rows(file: Path) -> Iterator[tuple[int, dict[str, Any]] | Reject]:
     opener = gzip.open if file.name.lower().endswith(".gz") else open
+    number = 0
     with opener(file, "rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                line = raw.decode("utf-8-sig" if number == 1 else "utf-8").strip()
-            except UnicodeDecodeError as exc:
-                yield Reject(str(file), number, f"undecodable: bytes that are not UTF-8 at offset {exc.start}")
-                continue
-            if not line:
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield Reject(str(file), number, f"bad JSON line: {exc.msg} (column {exc.colno})")
-                continue
-            if not isinstance(record, dict):
-                yield Reject(str(file), number, f"bad JSON line: expected an object, got {type(record).__name__}")
-                continue
+        try:
+            for number, raw in enumerate(handle, start=1):
+                yield from _jsonl_row(file, number, raw)
+        except _TRUNCATED as exc:
+            yield Reject(str(file), number + 1, f"unreadable: the compressed file is cut short or corrupt ({exc})")
+
+
+def _jsonl_row(file: Path, number: int, raw: bytes) -> Iterator[tuple[int, dict[str, Any]] | Reject]:
+    try:
+        line = raw.decode("utf-8-sig" if number == 1 else "utf-8").strip()
+    except UnicodeDecodeError as exc:
+        yield Reject(str(file), number, f"undecodable: bytes that are not UTF-8 at offset {exc.start}")
+        return
+    if not line:
+        return
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        yield Reject(str(file), number, f"bad JSON line: {exc.msg} (column {exc.colno})")
+        return
+    except RecursionError:
+        yield Reject(str(file), number, "bad JSON line: nested too deeply")
+        return
+    if not isinstance(record, dict):
+        yield Reject(str(file), number, f"bad JSON line: expected an object, got {type(record).__name__}")
+        return
+    yield number, record
+
+
+def _iter_rows(file: Path, options: SourceOptions) -> Iterator[tuple[int, dict[str, Any]] | Reject]:
+    """Table rows; a malformed or unreadable row becomes a reject, and so does a file with none."""
+    rows = 0
+    if detect_format(file, options.file_format) == "jsonl":
+        items: Iterator[tuple[int, dict[str, Any]] | Reject] = _iter_jsonl_rows(file)
+    else:
+        items = _guarded(file, read_records(file, options.file_format))
+    for item in items:
+        rows += 1
+        yield item
+    if rows == 0:
+        yield Reject(str(file), None, "empty file: no rows")
+
+
+def _guarded(
+    file: Path, records: Iterator[tuple[int, dict[str, Any]]]
+) -> Iterator[tuple[int, dict[str, Any]] | Reject]:
+    """CSV and Parquet rows until the file turns unreadable; the rest of it becomes one reject."""
+    number = 0
+    try:
+        for number, record in records:
             yield number, record
+    except DataError as exc:
+        yield Reject(str(file), exc.row, f"unreadable: {exc.problem}; the rest of the file was skipped")
+    except _TRUNCATED as exc:
+        yield Reject(str(file), number + 1, f"unreadable: the compressed file is cut short or corrupt ({exc})")
 
 
-def iter_table_files(files: list[Path], options: SourceOptions) -> Iterator[ParagraphRecord | Reject]:
+class MetadataKinds:
+    """The type each metadata column took first; a Parquet column holds one type.
+
+    An integer column accepts whole floats, a float column accepts integers;
+    anything else (text in a number column, a number in a text column) is a
+    conflict, and the row is rejected rather than failing the whole write.
+    """
+
+    def __init__(self) -> None:
+        self._kinds: dict[str, type] = {}
+
+    def conflict(self, metadata: dict[str, Any]) -> str | None:
+        for column, value in metadata.items():
+            if value is None:
+                continue
+            first = self._kinds.setdefault(column, type(value))
+            if first is type(value) or (first is float and type(value) is int):
+                continue
+            if first is int and type(value) is float and value.is_integer():
+                continue
+            return (
+                f"mixed metadata types: column {column!r} holds {type(value).__name__} {value!r} here, "
+                f"{first.__name__} in earlier rows"
+            )
+        return None
+
+
+def _paragraph_number(value: Any, row: int) -> int | None:
+    """The paragraph column's value as an integer, ``row - 1`` when absent, None when not a whole number."""
+    if value is None:
+        return row - 1
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    return None
+
+
+def _table_row(
+    file: Path, row: int, record: dict[str, Any], options: SourceOptions, seen: SeenKeys, kinds: MetadataKinds | None
+) -> Iterator[ParagraphRecord | Reject]:
     reserved = {options.text_column, options.id_column, options.paragraph_column}
+    if options.text_column not in record:
+        raise DataError(file, f"missing text column {options.text_column!r}", row)
+    text = record[options.text_column]
+    if options.id_column and record.get(options.id_column) is not None:
+        article_id = str(record[options.id_column])
+    else:
+        article_id = f"{file.stem}-{row}"
+    if not isinstance(text, str) or not text.strip():
+        yield Reject(
+            str(file),
+            row,
+            "empty article"
+            if text is None or isinstance(text, str)
+            else f"not text: column {options.text_column!r} holds {type(text).__name__}",
+        )
+        return
+    metadata = {k: v for k, v in record.items() if k not in reserved and (v is None or isinstance(v, METADATA_TYPES))}
+    problem = kinds.conflict(metadata) if kinds is not None else None
+    if problem:
+        yield Reject(str(file), row, problem)
+        return
+    if options.unit == "paragraph":
+        yield from _paragraph_row(file, row, record, article_id, text.strip(), metadata, options, seen)
+        return
+    if not seen.add(article_id):
+        yield Reject(str(file), row, f"duplicate article id: {article_id!r} was read from an earlier row")
+        return
+    yield from _paragraph_items(article_id, text, metadata, str(file), row, options)
+
+
+def _paragraph_row(
+    file: Path,
+    row: int,
+    record: dict[str, Any],
+    article_id: str,
+    paragraph: str,
+    metadata: dict[str, Any],
+    options: SourceOptions,
+    seen: SeenKeys,
+) -> Iterator[ParagraphRecord | Reject]:
+    column = options.paragraph_column or ""
+    index = _paragraph_number(record.get(column), row)
+    if index is None:
+        yield Reject(str(file), row, f"bad paragraph number: column {column!r} holds {record.get(column)!r}")
+    elif len(paragraph) > options.max_paragraph_chars:
+        yield Reject(
+            str(file), row, f"paragraph too long: {len(paragraph)} characters (limit {options.max_paragraph_chars})"
+        )
+    elif not seen.add(article_id, index):
+        yield Reject(str(file), row, f"duplicate paragraph: {article_id!r} paragraph {index} was read already")
+    else:
+        yield {"article_id": article_id, "paragraph": index, "text": paragraph, **metadata}
+
+
+def iter_table_files(
+    files: list[Path], options: SourceOptions, seen: SeenKeys | None = None, kinds: MetadataKinds | None = None
+) -> Iterator[ParagraphRecord | Reject]:
+    seen = seen or SeenKeys()
     for file in files:
         for item in _iter_rows(file, options):
             if isinstance(item, Reject):
                 yield item
-                continue
-            row, record = item
-            if options.text_column not in record:
-                raise DataError(file, f"missing text column {options.text_column!r}", row)
-            text = record[options.text_column]
-            if options.id_column and record.get(options.id_column) is not None:
-                article_id = str(record[options.id_column])
             else:
-                article_id = f"{file.stem}-{row}"
-            if not isinstance(text, str) or not text.strip():
-                yield Reject(str(file), row, "empty article")
-                continue
-            metadata = {
-                k: v for k, v in record.items() if k not in reserved and (v is None or isinstance(v, METADATA_TYPES))
-            }
-            if options.unit == "paragraph":
-                index = record.get(options.paragraph_column or "")
-                paragraph = text.strip()
-                if len(paragraph) > options.max_paragraph_chars:
-                    yield Reject(
-                        str(file),
-                        row,
-                        f"paragraph too long: {len(paragraph)} characters (limit {options.max_paragraph_chars})",
-                    )
-                    continue
-                yield {
-                    "article_id": article_id,
-                    "paragraph": row - 1 if index is None else int(index),
-                    "text": paragraph,
-                    **metadata,
-                }
-            else:
-                yield from _paragraph_items(article_id, text, metadata, str(file), row, options)
+                yield from _table_row(file, item[0], item[1], options, seen, kinds)
 
 
-def iter_source(path: Path, options: SourceOptions) -> Iterator[ParagraphRecord | Reject]:
-    """Paragraph records and rejects of the whole corpus, always in the same order."""
+def iter_source(
+    path: Path, options: SourceOptions, one_type_per_column: bool = False
+) -> Iterator[ParagraphRecord | Reject]:
+    """Paragraph records and rejects of the whole corpus, always in the same order.
+
+    ``one_type_per_column`` (for Parquet output) rejects rows whose metadata
+    type conflicts with the column's earlier rows.
+    """
     files = input_files(path)
     if _has_suffix(files[0], TEXT_SUFFIXES):
         return iter_text_files(path, files, options)
-    return iter_table_files(files, options)
+    return iter_table_files(files, options, kinds=MetadataKinds() if one_type_per_column else None)
