@@ -276,6 +276,29 @@ def pooled_frame(config: Config) -> tuple[pd.DataFrame, list[str]]:
     return frame, splits.label_names
 
 
+def out_of_fold_probabilities(
+    frame: pd.DataFrame, config: Config, labels: Sequence[str], n_folds: int = 5, seed: int = 42
+) -> np.ndarray:
+    """Each row's probabilities from the fold model that never saw it (grouped folds as above, nothing logged).
+
+    For label-error checks: a row's own label cannot leak into its prediction.
+    """
+    from framing.data.dataset import LabelledSet
+    from framing.models.base import FitContext, build_model
+
+    def part(name: str, rows: np.ndarray) -> LabelledSet:
+        rows_frame = frame.iloc[rows]
+        ids, groups = rows_frame["id"].astype(str).tolist(), rows_frame["cv_group"].astype(str).tolist()
+        return LabelledSet(name, Path(name), ids, rows_frame["text"].tolist(), groups, rows_frame["labels"].tolist())
+
+    probabilities = np.zeros((len(frame), len(labels)))
+    for fold in make_folds(frame, n_folds, seed):
+        model = build_model(config.model, labels=list(labels), task=config.data.task, seed=seed)
+        model.fit(part("train", fold.train), part("validation", fold.validation), FitContext())
+        probabilities[fold.test] = model.predict_proba(frame["text"].iloc[fold.test].tolist())
+    return probabilities
+
+
 def _test_metrics(metrics: dict[str, float]) -> dict[str, float]:
     """A fold's test metrics at its tuned thresholds, plus its training time and model size."""
     prefix = "test/tuned/"
@@ -291,6 +314,7 @@ __all__ = [
     "fold_overrides",
     "holdout_split",
     "make_folds",
+    "out_of_fold_probabilities",
     "pooled_frame",
     "run_cross_validation",
     "summarise",
