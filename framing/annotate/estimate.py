@@ -1,0 +1,156 @@
+"""How good is the model on this corpus? Precision, recall and F1 on the labelled sample, reweighted.
+
+Each labelled paragraph counts with its sampling weight (the number of corpus
+paragraphs it stands for, recorded by ``sample``), so a stratified or mixed
+sample estimates the corpus, not the sample: weighted true positives, false
+positives and false negatives give precision, recall and F1 per label, plus
+micro and macro F1 and each label's estimated share of the corpus
+(prevalence). The 95% intervals are percentile bootstrap intervals that
+resample whole articles (paragraphs of one article are not independent).
+The model's decisions are read from its scores (``labels``, at its tuned
+thresholds) and matched to labelled rows on article id and paragraph number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from framing.errors import DataError
+
+BOOTSTRAP = 1000
+
+
+@dataclass
+class Estimate:
+    """The per-label table and what went into it."""
+
+    table: pd.DataFrame
+    rows: int
+    articles: int
+    unmatched: int
+    notes: list[str]
+
+
+def match_scores(labelled: pd.DataFrame, scores: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Labelled rows with the model's ``predicted`` labels (on article_id, paragraph), and how many did not match."""
+    key = ["article_id", "paragraph"]
+    for frame in (labelled, scores):
+        frame["article_id"] = frame["article_id"].astype(str)
+        frame["paragraph"] = frame["paragraph"].astype(str)
+    predicted = scores[[*key, "labels"]].drop_duplicates(key).rename(columns={"labels": "predicted"})
+    merged = labelled.merge(predicted, on=key, how="left")
+    missing = merged["predicted"].isna()
+    return merged[~missing].reset_index(drop=True), int(missing.sum())
+
+
+def _matrix(values: Sequence[Sequence[str]], labels: Sequence[str]) -> np.ndarray:
+    return np.array([[label in set(row) for label in labels] for row in values], dtype=float).reshape(-1, len(labels))
+
+
+def _scores(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> dict[str, np.ndarray]:
+    """Precision, recall, F1 per label (last axis) and micro F1, from weighted counts; NaN where undefined."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = tp / (tp + fp)
+        recall = tp / (tp + fn)
+        f1 = 2 * tp / (2 * tp + fp + fn)
+        micro = 2 * tp.sum(-1) / (2 * tp.sum(-1) + fp.sum(-1) + fn.sum(-1))
+    return {"precision": precision, "recall": recall, "f1": f1, "micro_f1": micro}
+
+
+def estimate_metrics(
+    merged: pd.DataFrame, labels: Sequence[str], n_boot: int = BOOTSTRAP, seed: int = 13
+) -> pd.DataFrame:
+    """The table: one row per label (and micro/macro F1) with the estimate and its 95% bootstrap interval."""
+    truth = _matrix(merged["labels"], labels)
+    predicted = _matrix(merged["predicted"], labels)
+    weight = merged["weight"].to_numpy(dtype=float)[:, None]
+    parts = {
+        "tp": truth * predicted * weight,
+        "fp": (1 - truth) * predicted * weight,
+        "fn": truth * (1 - predicted) * weight,
+    }
+    parts["pos"], parts["w"] = truth * weight, np.broadcast_to(weight, truth.shape)
+    articles, group = np.unique(merged["article_id"].astype(str), return_inverse=True)
+    per_article = {k: np.zeros((len(articles), len(labels))) for k in parts}
+    for k, values in parts.items():
+        np.add.at(per_article[k], group, values)
+    counts = np.random.default_rng(seed).multinomial(len(articles), np.full(len(articles), 1 / len(articles)), n_boot)
+    point = {k: v.sum(axis=0) for k, v in per_article.items()}
+    boot = {k: counts @ v for k, v in per_article.items()}
+    return _table(labels, point, boot, truth)
+
+
+def _interval(values: np.ndarray) -> tuple[float, float]:
+    finite = values[~np.isnan(values)]
+    if finite.size == 0:
+        return float("nan"), float("nan")
+    low, high = np.percentile(finite, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def _table(
+    labels: Sequence[str], point: dict[str, np.ndarray], boot: dict[str, np.ndarray], truth: np.ndarray
+) -> pd.DataFrame:
+    est, sims = _scores(point["tp"], point["fp"], point["fn"]), _scores(boot["tp"], boot["fp"], boot["fn"])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        prevalence, prevalence_boot = point["pos"] / point["w"], boot["pos"] / boot["w"]
+    rows = []
+    for j, label in enumerate(labels):
+        row: dict[str, object] = {"label": label, "labelled_positives": int(truth[:, j].sum())}
+        for name, value, draws in (
+            ("precision", est["precision"][j], sims["precision"][:, j]),
+            ("recall", est["recall"][j], sims["recall"][:, j]),
+            ("f1", est["f1"][j], sims["f1"][:, j]),
+            ("prevalence", prevalence[j], prevalence_boot[:, j]),
+        ):
+            low, high = _interval(draws)
+            row |= {name: float(value), f"{name}_low": low, f"{name}_high": high}
+        rows.append(row)
+    finite = np.isfinite(sims["f1"])
+    with np.errstate(invalid="ignore", divide="ignore"):  # a draw where no label has an F1 gives NaN
+        macro_boot = np.where(finite, sims["f1"], 0).sum(axis=1) / finite.sum(axis=1)
+    for name, value, draws in (
+        ("micro", est["micro_f1"], sims["micro_f1"]),
+        ("macro", float(np.nanmean(est["f1"])) if np.isfinite(est["f1"]).any() else float("nan"), macro_boot),
+    ):
+        low, high = _interval(np.asarray(draws))
+        rows.append({"label": f"({name} F1)", "f1": float(value), "f1_low": low, "f1_high": high})
+    return pd.DataFrame(rows)
+
+
+def read_labelled(path: Path) -> pd.DataFrame:
+    """Rows written by ``framing annotate import`` (any table format with article_id, paragraph, labels)."""
+    from framing.data.readers import read_records
+
+    records = [record for _, record in read_records(path)]
+    if not records:
+        raise DataError(path, "no labelled rows")
+    frame = pd.DataFrame.from_records(records)
+    missing = [c for c in ("article_id", "paragraph", "labels") if c not in frame.columns]
+    if missing:
+        raise DataError(path, f"missing column(s) {missing}; expected the output of framing annotate import")
+    frame["labels"] = [v if isinstance(v, list) else [] if v is None else list(v) for v in frame["labels"]]
+    return frame
+
+
+def estimate(labelled: pd.DataFrame, scores: pd.DataFrame, labels: Sequence[str], seed: int = 13) -> Estimate:
+    """Match, weight and estimate; notes say when the sample cannot speak for the corpus."""
+    notes = []
+    if "weight" not in labelled.columns or labelled["weight"].isna().all():
+        labelled = labelled.assign(weight=1.0)
+        notes.append("no sampling weights: every labelled paragraph counts once (an estimate of the sample only)")
+    labelled = labelled.assign(weight=labelled["weight"].fillna(1.0).astype(float))
+    if "strategy" in labelled.columns and set(labelled["strategy"].dropna()) == {"uncertainty"}:
+        notes.append("uncertainty sample only: it describes the uncertain paragraphs, not the corpus")
+    merged, unmatched = match_scores(labelled.copy(), scores.copy())
+    if merged.empty:
+        raise DataError("--scores", "no labelled paragraph matches a scored one on (article_id, paragraph)")
+    if unmatched:
+        notes.append(f"{unmatched} labelled paragraph(s) not in the scores were left out")
+    table = estimate_metrics(merged, labels, seed=seed)
+    return Estimate(table, len(merged), int(merged["article_id"].nunique()), unmatched, notes)
