@@ -460,3 +460,14 @@ def test_a_non_integer_paragraph_column_is_a_reject(model: Path, tmp_path: Path)
         (3, "bad paragraph number: column 'paragraph' holds 1.5"),
         (5, "duplicate paragraph: 'a' paragraph 2 was read already"),
     ]
+
+
+@pytest.mark.parametrize("name", ["scores.parquet", "scores.csv"])
+def test_a_metadata_column_first_seen_mid_run_widens_the_output(model: Path, tmp_path: Path, name: str) -> None:
+    rows = articles(10)
+    rows[5]["outlet"] = "Herald"
+    table = write_jsonl(tmp_path / "a.jsonl", rows)
+    assert predict(model, table, tmp_path / name, "--batch-size", "2", "--part-size", "4") == 0
+    scores = pd.read_parquet(tmp_path / name) if name.endswith(".parquet") else pd.read_csv(tmp_path / name)
+    assert scores["article_id"].tolist() == [f"a{i}" for i in range(10)]
+    assert scores["outlet"].fillna("").tolist() == [""] * 5 + ["Herald"] + [""] * 4

@@ -41,7 +41,7 @@ from framing.scoring.guard import (
 )
 from framing.scoring.manifest import Manifest, atomic_write_text
 from framing.scoring.model_files import file_hashes, model_folder
-from framing.scoring.sinks import FORMATS, AtomicSink
+from framing.scoring.sinks import FORMATS, AtomicSink, conform, union_schema
 from framing.scoring.sources import (
     ParagraphRecord,
     Reject,
@@ -265,42 +265,51 @@ def _merge_parts(layout: _Layout, names: list[str]) -> None:
 
 
 def _write_merged(layout: _Layout, names: list[str], partial: Path) -> None:
+    parts = [layout.work / name for name in names]
     if layout.format == "parquet":
-        import pyarrow.parquet as pq
-
-        writer = None
-        try:
-            for name in names:
-                part = layout.work / name
-                if not part.stat().st_size:
-                    continue
-                parquet = pq.ParquetFile(part)
-                if parquet.metadata.num_rows == 0:
-                    continue
-                for batch in parquet.iter_batches():
-                    if writer is None:
-                        writer = pq.ParquetWriter(partial, batch.schema)
-                    writer.write_batch(batch.cast(writer.schema))
-        finally:
-            if writer is not None:
-                writer.close()
-        if writer is None:
-            import pyarrow as pa
-
-            pq.write_table(pa.table({}), partial)  # every part was empty
+        _merge_parquet(parts, partial)
+    elif layout.format == "csv":
+        _merge_csv(parts, partial)
     else:
         with open(partial, "wb") as out:
-            header_written = False
-            for name in names:
-                with open(layout.work / name, "rb") as handle:
-                    if layout.format == "csv":
-                        header = handle.readline()
-                        if not header:
-                            continue
-                        if not header_written:
-                            out.write(header)
-                            header_written = True
+            for part in parts:
+                with open(part, "rb") as handle:
                     shutil.copyfileobj(handle, out)
+
+
+def _merge_parquet(parts: list[Path], partial: Path) -> None:
+    """One Parquet file holding every column any part has (parts may differ in metadata columns)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    files = [pq.ParquetFile(p) for p in parts if p.stat().st_size]
+    files = [f for f in files if f.metadata.num_rows]
+    if not files:
+        pq.write_table(pa.table({}), partial)  # every part was empty
+        return
+    schema = union_schema([f.schema_arrow for f in files])
+    with pq.ParquetWriter(partial, schema) as writer:
+        for parquet in files:
+            for batch in parquet.iter_batches():
+                writer.write_table(conform(pa.Table.from_batches([batch]), schema))
+
+
+def _merge_csv(parts: list[Path], partial: Path) -> None:
+    """One CSV with the union of the parts' headers; parts with another header are re-laid, in chunks."""
+    headers = {p: list(pd.read_csv(p, nrows=0).columns) if p.stat().st_size else [] for p in parts}
+    union = list(dict.fromkeys(column for header in headers.values() for column in header))
+    with open(partial, "wb") as out:
+        out.write(pd.DataFrame(columns=union).to_csv(index=False).encode("utf-8") if union else b"")
+        for part, header in headers.items():
+            if header == union:
+                with open(part, "rb") as handle:
+                    handle.readline()  # the header, written once above
+                    shutil.copyfileobj(handle, out)
+                continue
+            if not header:
+                continue
+            for chunk in pd.read_csv(part, dtype=str, keep_default_na=False, chunksize=10_000):
+                out.write(chunk.reindex(columns=union).to_csv(index=False, header=False).encode("utf-8"))
 
 
 def _prepare(layout: _Layout, wanted: Manifest, overwrite: bool) -> tuple[Manifest, str | None]:

@@ -3,6 +3,10 @@
 Rows go to a temporary file beside the target; only a finished run renames it
 to the final name, so a crash never leaves a half-written file that looks
 complete. The format follows the output's extension.
+
+Metadata columns need not be present in every row: a column first seen in a
+later batch widens the file (CSV and Parquet parts are rewritten with the new
+column, earlier rows left empty), and a batch that lacks a column gets it empty.
 """
 
 from __future__ import annotations
@@ -45,6 +49,45 @@ def _stable_schema(schema: Any) -> Any:
     return pa.schema(fields)
 
 
+def _promote(first: Any, second: Any) -> Any:
+    """One Arrow type both can be cast to: Arrow's promotion (null, int to float), else text."""
+    import pyarrow as pa
+
+    try:
+        unified = pa.unify_schemas(
+            [pa.schema([("x", first)]), pa.schema([("x", second)])], promote_options="permissive"
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return pa.string()
+    return unified.field("x").type
+
+
+def union_schema(schemas: list[Any]) -> Any:
+    """Every column of every schema in order of first appearance, each with a type all of them cast to."""
+    import pyarrow as pa
+
+    fields: dict[str, Any] = {}
+    for schema in schemas:
+        for field in schema:
+            known = fields.get(field.name)
+            if known is None:
+                fields[field.name] = field
+            elif known.type != field.type:
+                fields[field.name] = known.with_type(_promote(known.type, field.type))
+    return _stable_schema(pa.schema(list(fields.values())))
+
+
+def conform(table: Any, schema: Any) -> Any:
+    """``table`` with exactly ``schema``'s columns: missing ones empty, all cast to its types."""
+    import pyarrow as pa
+
+    columns = [
+        table.column(f.name).cast(f.type) if f.name in table.column_names else pa.nulls(table.num_rows, f.type)
+        for f in schema
+    ]
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
 class AtomicSink:
     """Append DataFrame batches; ``commit`` publishes the file under its final name."""
 
@@ -55,6 +98,7 @@ class AtomicSink:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._writer: Any = None
         self._handle: Any = None
+        self._header: list[str] | None = None
         self.rows = 0
 
     def write(self, frame: pd.DataFrame) -> None:
@@ -64,23 +108,44 @@ class AtomicSink:
             for record in frame.to_dict(orient="records"):
                 self._handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
         elif self.format == "csv":
-            flat = frame.copy()
-            for column in ("labels", "evidence"):
-                if column in flat:
-                    flat[column] = flat[column].map(lambda v: json.dumps(v, ensure_ascii=False))
-            flat.to_csv(self.partial, mode="a" if self.rows else "w", header=not self.rows, index=False)
+            self._write_csv(frame)
         else:
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-
-            flat = frame.copy()
-            if "evidence" in flat:
-                flat["evidence"] = flat["evidence"].map(lambda v: json.dumps(v, ensure_ascii=False))
-            table = pa.Table.from_pandas(flat, preserve_index=False)
-            if self._writer is None:
-                self._writer = pq.ParquetWriter(self.partial, _stable_schema(table.schema))
-            self._writer.write_table(table.cast(self._writer.schema))
+            self._write_parquet(frame)
         self.rows += len(frame)
+
+    def _write_csv(self, frame: pd.DataFrame) -> None:
+        flat = frame.copy()
+        for column in ("labels", "evidence"):
+            if column in flat:
+                flat[column] = flat[column].map(lambda v: json.dumps(v, ensure_ascii=False))
+        if self._header is None:
+            self._header = list(flat.columns)
+            flat.to_csv(self.partial, mode="w", header=True, index=False)
+            return
+        new = [c for c in flat.columns if c not in self._header]
+        if new:
+            self._header = [*self._header, *new]
+            widened = pd.read_csv(self.partial, dtype=str, keep_default_na=False).reindex(columns=self._header)
+            widened.to_csv(self.partial, mode="w", header=True, index=False)
+        flat.reindex(columns=self._header).to_csv(self.partial, mode="a", header=False, index=False)
+
+    def _write_parquet(self, frame: pd.DataFrame) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        flat = frame.copy()
+        if "evidence" in flat:
+            flat["evidence"] = flat["evidence"].map(lambda v: json.dumps(v, ensure_ascii=False))
+        table = pa.Table.from_pandas(flat, preserve_index=False)
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.partial, _stable_schema(table.schema))
+        elif set(table.column_names) - set(self._writer.schema.names):
+            self._writer.close()
+            written = pq.read_table(self.partial)  # at most one part: bounded
+            schema = union_schema([written.schema, table.schema])
+            self._writer = pq.ParquetWriter(self.partial, schema)
+            self._writer.write_table(conform(written, schema))
+        self._writer.write_table(conform(table, self._writer.schema))
 
     def _close(self) -> None:
         if self._handle is not None:
