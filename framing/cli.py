@@ -171,10 +171,11 @@ def _promote(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     from framing.config import load_config
-    from framing.training import prepare_data
+    from framing.training import check_trainable, prepare_data
 
     config = load_config(list(args.overrides), args.config_dir)
     splits = prepare_data(config)
+    check_trainable(config, splits)
     for split in splits.all():
         print(f"{split.name}: {len(split)} rows, {len(set(split.groups))} groups, {len(split.rejects)} rejected")
     print(f"labels: {', '.join(splits.label_names)}")
@@ -213,8 +214,9 @@ def _split(args: argparse.Namespace) -> int:
 
 def _cv(args: argparse.Namespace) -> int:
     from framing.config import load_config
-    from framing.crossval import add_leakage_groups, pooled_frame, run_cross_validation
+    from framing.crossval import add_leakage_groups, check_fold_count, pooled_frame, run_cross_validation
 
+    check_fold_count(args.folds)
     overrides = list(args.overrides)
     config = load_config(overrides, args.config_dir)
     pooled, labels = pooled_frame(config)
@@ -388,7 +390,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except FramingError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return int(getattr(exc, "exit_status", 2))  # 143 after SIGTERM, as for a process it ends
 
 
 if __name__ == "__main__":

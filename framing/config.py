@@ -29,6 +29,10 @@ from framing.errors import ConfigError
 
 GROUPS = ("data", "model", "train", "tracking")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The same default as scoring's --max-paragraph-chars: a longer "paragraph" is almost always a
+# whole document or a broken file, and would train (or score) silently for minutes.
+MAX_PARAGRAPH_CHARS = 20_000
+MAX_SEED = 2**32 - 1  # numpy's seed range
 
 
 class _Strict(BaseModel):
@@ -72,6 +76,12 @@ class DataConfig(_Strict):
     )
     duplicate_check: bool = True
     near_duplicate_threshold: float = Field(default=0.9, gt=0.0, le=1.0)
+    max_paragraph_chars: int = Field(
+        default=MAX_PARAGRAPH_CHARS,
+        ge=1,
+        description="A longer text is a bad row (an error, or a reject under bad_rows: skip); "
+        "the same limit as scoring's --max-paragraph-chars.",
+    )
 
     @field_validator("label_delimiter")
     @classmethod
@@ -95,6 +105,14 @@ class TfidfConfig(_Strict):
     C: float = Field(default=4.0, gt=0.0)
     class_weight: Literal["balanced"] | None = "balanced"
     max_iter: int = Field(default=2000, gt=0)
+
+    @field_validator("word_ngram_range", "char_ngram_range")
+    @classmethod
+    def _ordered_range(cls, value: tuple[int, int] | None) -> tuple[int, int] | None:
+        """scikit-learn only fails on a reversed range once fitting starts; say so before any work."""
+        if value is not None and not 1 <= value[0] <= value[1]:
+            raise ValueError("needs 1 <= low <= high")
+        return value
 
 
 class TransformerConfig(_Strict):
@@ -151,6 +169,19 @@ class TrackingConfig(_Strict):
     model_name: str | None = Field(default=None, description="Register the model under this name.")
     alias: str | None = Field(default=None, description="Alias set on the registered version.")
     tags: dict[str, str] = Field(default_factory=dict, description="Tags set on the run as soon as it opens.")
+    request_timeout: int | None = Field(
+        default=None,
+        ge=1,
+        description="Seconds per request to a tracking server (MLFLOW_HTTP_REQUEST_TIMEOUT); "
+        "None: that variable if set, else 5.",
+    )
+    request_max_retries: int | None = Field(
+        default=None,
+        ge=0,
+        le=10,
+        description="Retries of a failed request to a tracking server (MLFLOW_HTTP_REQUEST_MAX_RETRIES); "
+        "None: that variable if set, else 2.",
+    )
 
 
 class SweepConfig(_Strict):
@@ -180,7 +211,7 @@ class SweepConfig(_Strict):
 class Config(_Strict):
     """The whole resolved configuration of one training run."""
 
-    seed: int = 42
+    seed: int = Field(default=42, ge=0, le=MAX_SEED)
     experiment: str | None = None
     resume: bool = Field(default=False, description="Continue the last checkpointed run of this same config.")
     checkpoint_dir: Path = Path("checkpoints")
@@ -234,6 +265,17 @@ def _split_overrides(overrides: list[str]) -> tuple[dict[str, str], list[str]]:
     return choices, dotlist
 
 
+def _available(folder: Path) -> str:
+    return ", ".join(sorted(p.stem for p in folder.glob("*.yaml")))
+
+
+def _named_file(folder: Path, name: str, what: str) -> Path:
+    """``folder/<name>.yaml``, refusing a name that is a path: a choice may not read outside its folder."""
+    if not name or name != Path(name).name or name.startswith(".") or "\\" in name:
+        raise ConfigError(f"{what}={name}: not a file name in {folder} (available: {_available(folder)})")
+    return folder / f"{name}.yaml"
+
+
 def compose(overrides: list[str] | None = None, config_dir: Path | None = None) -> dict[str, Any]:
     """Merge the YAML layers into one plain dict (not yet validated)."""
     config_dir = config_dir or default_config_dir()
@@ -243,8 +285,7 @@ def compose(overrides: list[str] | None = None, config_dir: Path | None = None) 
     experiment_body: dict[str, Any] = {}
     experiment = choices.pop("experiment", None) or base.get("experiment")
     if experiment:
-        experiment_dir = config_dir.parent / "experiments"
-        experiment_body = _read_yaml(experiment_dir / f"{experiment}.yaml")
+        experiment_body = _read_yaml(_named_file(config_dir.parent / "experiments", str(experiment), "experiment"))
         selected.update(experiment_body.pop("defaults", {}) or {})
         base["experiment"] = experiment
     selected.update(choices)
@@ -252,10 +293,9 @@ def compose(overrides: list[str] | None = None, config_dir: Path | None = None) 
     for group, name in selected.items():
         if group not in GROUPS:
             raise ConfigError(f"defaults: unknown config group {group!r} (groups: {', '.join(GROUPS)})")
-        group_file = config_dir / group / f"{name}.yaml"
+        group_file = _named_file(config_dir / group, str(name), group)
         if not group_file.is_file():
-            available = sorted(p.stem for p in (config_dir / group).glob("*.yaml"))
-            raise ConfigError(f"{group}={name}: no {group_file} (available: {', '.join(available)})")
+            raise ConfigError(f"{group}={name}: no {group_file} (available: {_available(config_dir / group)})")
         layers.append({group: _read_yaml(group_file)})
     layers.append(experiment_body)
     try:

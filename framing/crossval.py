@@ -30,6 +30,7 @@ import pandas as pd
 
 from framing.config import Config, load_config
 from framing.data.splits import copy_groups
+from framing.errors import ConfigError, DataError
 
 CV_KEY_TAG = "framing.cv_key"
 FOLD_TAG = "framing.fold"
@@ -55,6 +56,12 @@ class CrossValidationResult:
     mean: dict[str, float] = field(default_factory=dict)
     std: dict[str, float] = field(default_factory=dict)
     skipped: list[int] = field(default_factory=list)
+
+
+def check_fold_count(n_folds: int) -> None:
+    """Refuse fewer than two folds before any data is read: one fold leaves nothing to test on."""
+    if n_folds < 2:
+        raise ConfigError(f"cross-validation needs at least 2 folds (--folds), got {n_folds}")
 
 
 def _strata(labels: Sequence[Sequence[str]]) -> np.ndarray:
@@ -195,14 +202,17 @@ def run_cross_validation(
     import mlflow
     from mlflow.tracking import MlflowClient
 
-    from framing.tracking import find_keyed_run, finished_children, use_tracking
+    from framing.models.base import StopSignal
+    from framing.tracking import find_keyed_run, finished_children, killed_on_termination, use_tracking
+    from framing.training import run_training, sigterm_stops
 
-    if train is None:
-        from framing.training import run_training
-
-        train = run_training
+    train = train or run_training
+    check_fold_count(n_folds)
     base = load_config(list(overrides), config_dir)
-    folds = make_folds(frame, n_folds, seed, validation_fraction)
+    try:
+        folds = make_folds(frame, n_folds, seed, validation_fraction)
+    except ValueError as exc:
+        raise DataError(base.data.train, f"cannot make {n_folds} folds: {exc}") from None
     experiment_id = use_tracking(base.tracking)
     key = _cv_key(overrides, frame, folds, seed)
     client = MlflowClient()
@@ -212,7 +222,7 @@ def run_cross_validation(
     )
     result_runs: dict[int, str] = {}
     skipped: list[int] = []
-    with opened as parent:
+    with sigterm_stops(StopSignal()), opened as parent, killed_on_termination():
         parent_id = parent.info.run_id
         if not earlier:
             mlflow.set_tags({CV_KEY_TAG: key, "cv.folds": str(n_folds), **(parent_tags or {})})
@@ -261,7 +271,6 @@ def pooled_frame(config: Config) -> tuple[pd.DataFrame, list[str]]:
     unique across the splits.
     """
     from framing.data.dataset import load_splits
-    from framing.errors import DataError
 
     splits = load_splits(config.data)
     rows = [

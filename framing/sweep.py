@@ -91,7 +91,9 @@ def run_sweep(
     import mlflow
     from mlflow.tracking import MlflowClient
 
-    from framing.tracking import find_keyed_run, finished_children, use_tracking
+    from framing.models.base import StopSignal
+    from framing.tracking import find_keyed_run, finished_children, killed_on_termination, use_tracking
+    from framing.training import sigterm_stops
 
     sweep = config.sweep
     if sweep is None:
@@ -111,7 +113,7 @@ def run_sweep(
         if parent_id
         else mlflow.start_run(experiment_id=experiment_id, run_name=name)
     )
-    with opened as run:
+    with sigterm_stops(StopSignal()), opened as run, killed_on_termination():
         parent_id = run.info.run_id
         if not reopened:
             mlflow.set_tags({SWEEP_KEY_TAG: key, "sweep.method": sweep.method, "sweep.trials": str(len(trials))})

@@ -9,6 +9,7 @@ fingerprints, metrics, figures, tables and exactly one model.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tempfile
 import warnings
@@ -25,8 +26,9 @@ from mlflow.tracking import MlflowClient
 
 from framing.config import Config, TrackingConfig
 from framing.data.dataset import LabelledSet
-from framing.errors import ModelLoadError
-from framing.package import Predictor, library_versions
+from framing.errors import FramingError, ModelLoadError
+from framing.models.base import TrainingTerminated
+from framing.package import Predictor, library_versions, load_package
 from framing.pyfunc_model import PACKAGE_ARTIFACT
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
@@ -37,6 +39,15 @@ CHAMPION_ALIAS = "champion"
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 EXPERIMENT_KIND = "custom_model_development"
 PACKAGE_DIR = Path(__file__).resolve().parent
+# MLflow's own defaults (120 s, 7 retries with backoff) wait about four minutes on a dead server.
+REQUEST_TIMEOUT_ENV = "MLFLOW_HTTP_REQUEST_TIMEOUT"
+REQUEST_RETRIES_ENV = "MLFLOW_HTTP_REQUEST_MAX_RETRIES"
+DEFAULT_REQUEST_TIMEOUT = 5
+DEFAULT_REQUEST_MAX_RETRIES = 2
+
+
+class TrackingStoreError(FramingError):
+    """The tracking store cannot be reached or written: nothing was trained."""
 
 
 def resolve_tracking_uri(config: TrackingConfig) -> str:
@@ -48,10 +59,110 @@ def _is_local_store(uri: str) -> bool:
     return uri.startswith(("sqlite:", "file:")) or "://" not in uri
 
 
+def apply_request_settings(config: TrackingConfig) -> None:
+    """Set MLflow's documented request variables from ``tracking.request_*``.
+
+    A key left at None keeps a variable the user exported and otherwise sets
+    the project's short default, so a dead server fails in seconds.
+    """
+    settings = (
+        (REQUEST_TIMEOUT_ENV, config.request_timeout, DEFAULT_REQUEST_TIMEOUT),
+        (REQUEST_RETRIES_ENV, config.request_max_retries, DEFAULT_REQUEST_MAX_RETRIES),
+    )
+    for variable, value, default in settings:
+        if value is not None:
+            os.environ[variable] = str(value)
+        else:
+            os.environ.setdefault(variable, str(default))
+
+
 def use_tracking_uri(config: TrackingConfig) -> str:
     """Point MLflow at the configured store and return its URI."""
     uri = resolve_tracking_uri(config)
+    apply_request_settings(config)
     mlflow.set_tracking_uri(uri)
+    return uri
+
+
+def _local_store_path(uri: str) -> Path | None:
+    """The file of a SQLite store or the folder of a file store; None for a server or an in-memory database."""
+    if uri.startswith("sqlite:"):
+        from sqlalchemy.engine import make_url
+
+        database = make_url(uri).database
+        return Path(database) if database and database != ":memory:" else None
+    if uri.startswith("file:"):
+        from urllib.parse import urlparse
+        from urllib.request import url2pathname
+
+        return Path(url2pathname(urlparse(uri).path))
+    return Path(uri) if "://" not in uri else None
+
+
+def _unwritable(folder: Path) -> str | None:
+    """Why nothing can be written in ``folder`` (created if missing), or None when a probe file can be."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
+
+
+def _check_local_store(uri: str, path: Path) -> None:
+    """SQLite writes the database and a journal beside it; a file store writes folders under it."""
+    folder = path.parent if uri.startswith("sqlite:") else path
+    reason = _unwritable(folder)
+    if reason is None and uri.startswith("sqlite:") and path.exists():
+        try:
+            with open(path, "ab"):
+                pass
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            folder = path
+    if reason is not None:
+        raise TrackingStoreError(
+            f"tracking store {uri}: cannot write to {folder} ({reason}); make it writable or point "
+            "tracking.uri (or MLFLOW_TRACKING_URI) at a writable place"
+        )
+
+
+def _short_reason(exc: BaseException) -> str:
+    """The useful part of MLflow's long request error: "Connection refused", "Read timed out"."""
+    text = " ".join(str(exc).split())
+    for pattern in (r"\[Errno -?\d+\] ([^'\")\]]+)", r"(Read timed out|Connect timeout|timed out)"):
+        match = re.search(pattern, text)
+        if match:
+            return match.group(1).strip()
+    return text[:200]
+
+
+def _unreachable(uri: str, exc: BaseException) -> TrackingStoreError:
+    timeout = os.environ.get(REQUEST_TIMEOUT_ENV, DEFAULT_REQUEST_TIMEOUT)
+    retries = os.environ.get(REQUEST_RETRIES_ENV, DEFAULT_REQUEST_MAX_RETRIES)
+    return TrackingStoreError(
+        f"tracking server {uri} did not answer ({_short_reason(exc)}; {timeout} s timeout, {retries} retries): "
+        "check that the server is running and the URI (tracking.uri or MLFLOW_TRACKING_URI) is right; "
+        "tracking.request_timeout and tracking.request_max_retries set how long to wait"
+    )
+
+
+def check_store(config: TrackingConfig) -> str:
+    """Fail in seconds, with one line, when runs could not be recorded; returns the store's URI.
+
+    A local store must be writable; a server must answer one small request
+    within ``tracking.request_timeout`` and ``tracking.request_max_retries``.
+    """
+    uri = use_tracking_uri(config)
+    path = _local_store_path(uri)
+    if path is not None:
+        _check_local_store(uri, path)
+        return uri
+    try:
+        MlflowClient().search_experiments(max_results=1)
+    except Exception as exc:  # MLflow wraps connection errors, timeouts and HTTP errors in several types
+        raise _unreachable(uri, exc) from None
     return uri
 
 
@@ -62,19 +173,35 @@ def use_tracking(config: TrackingConfig) -> str:
     ``tracking.artifact_root`` in the working directory; on a server the
     server's artifact root applies.
     """
-    uri = use_tracking_uri(config)
+    uri = check_store(config)
     client = MlflowClient()
     experiment = client.get_experiment_by_name(config.experiment)
     if experiment is not None:
         if EXPERIMENT_KIND_TAG not in experiment.tags:
             client.set_experiment_tag(experiment.experiment_id, EXPERIMENT_KIND_TAG, EXPERIMENT_KIND)
+        _check_artifact_location(uri, experiment.artifact_location)
         return str(experiment.experiment_id)
     location = config.artifact_root.resolve().as_uri() if _is_local_store(uri) else None
+    if location is not None:
+        _check_artifact_location(uri, location)
     return str(
         client.create_experiment(
             config.experiment, artifact_location=location, tags={EXPERIMENT_KIND_TAG: EXPERIMENT_KIND}
         )
     )
+
+
+def _check_artifact_location(uri: str, location: str | None) -> None:
+    """A local artifact folder must be writable too, or the run fails only when it logs its model."""
+    if not location or not location.startswith("file:"):
+        return
+    folder = _local_store_path(location)
+    reason = _unwritable(folder) if folder is not None else None
+    if reason is not None:
+        raise TrackingStoreError(
+            f"tracking store {uri}: cannot write artifacts to {folder} ({reason}); make it writable or set "
+            "tracking.artifact_root (a new experiment) or tracking.experiment"
+        )
 
 
 def flatten(values: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
@@ -198,16 +325,46 @@ class RunLogger:
 def start_run(config: Config, run_id: str | None = None) -> Iterator[RunLogger]:
     """Open a run (or reopen ``run_id`` to resume it); an exception ends it FAILED."""
     experiment_id = use_tracking(config.tracking)
-    if run_id is not None:
-        with mlflow.start_run(run_id=run_id, nested=mlflow.active_run() is not None) as run:
-            yield RunLogger(run)
-        return
     # Inside a sweep's parent run, a training run is its nested child.
     nested = mlflow.active_run() is not None
-    with mlflow.start_run(experiment_id=experiment_id, run_name=config.tracking.run_name, nested=nested) as run:
-        if config.tracking.tags:
+    if run_id is not None:
+        opened = mlflow.start_run(run_id=run_id, nested=nested)
+    else:
+        opened = mlflow.start_run(experiment_id=experiment_id, run_name=config.tracking.run_name, nested=nested)
+    with opened as run:
+        if run_id is None and config.tracking.tags:
             mlflow.set_tags(config.tracking.tags)
-        yield RunLogger(run)
+        with killed_on_termination():
+            yield RunLogger(run)
+
+
+@contextmanager
+def killed_on_termination() -> Iterator[None]:
+    """Inside an open run: SIGTERM (``TrainingTerminated``) ends it KILLED, not FAILED and never RUNNING."""
+    try:
+        yield
+    except TrainingTerminated:
+        mlflow.end_run("KILLED")  # stopped from outside, not a failure of the run itself
+        raise
+
+
+def verify_logged_model(model_uri: str, texts: list[str], labels: list[str]) -> None:
+    """Load the logged model as ``framing.load_model`` does and predict ``texts``.
+
+    A run is only as good as the model it logged: one that cannot be loaded
+    (an untrusted type, a missing file) must end the run FAILED, not FINISHED.
+    """
+    try:
+        frame = load_package(download_model_package(model_uri)).predict(texts)
+    except Exception as exc:  # whatever stops loading or predicting, the model is unusable
+        reason = " ".join(str(exc).split())[:300] or type(exc).__name__
+        raise ModelLoadError(f"the logged model {model_uri} failed its load-and-predict check: {reason}") from None
+    expected = ["labels", *[f"p_{label}" for label in labels]]
+    if list(frame.columns) != expected or len(frame) != len(texts):
+        raise ModelLoadError(
+            f"the logged model {model_uri} failed its load-and-predict check: got columns {list(frame.columns)} "
+            f"for {len(frame)} of {len(texts)} texts, expected {expected}"
+        )
 
 
 def find_keyed_run(experiment_id: str, key_tag: str, key: str) -> str | None:
@@ -246,11 +403,38 @@ def champion_uri(name: str = DEFAULT_MODEL_NAME, alias: str = CHAMPION_ALIAS) ->
 
 def promote(run_id: str, name: str = DEFAULT_MODEL_NAME, alias: str = CHAMPION_ALIAS) -> str:
     """Register the run's model under ``name`` and point ``alias`` at it; returns the new version."""
+    check_promotable(run_id)
     try:
-        MlflowClient().get_run(run_id)
+        return register(f"runs:/{run_id}/{MODEL_NAME_IN_RUN}", name, alias)
+    except mlflow.exceptions.MlflowException as exc:
+        raise ModelLoadError(f"cannot register run {run_id}'s model: {' '.join(exc.message.split())}") from None
+
+
+def check_promotable(run_id: str) -> None:
+    """Only a FINISHED training run has a model worth promoting; say what to promote instead."""
+    from framing.crossval import CV_KEY_TAG
+    from framing.sweep import SWEEP_KEY_TAG
+
+    client = MlflowClient()
+    try:
+        run = client.get_run(run_id)
     except mlflow.exceptions.MlflowException:
         raise ModelLoadError(f"no run {run_id!r} in {mlflow.get_tracking_uri()}") from None
-    return register(f"runs:/{run_id}/{MODEL_NAME_IN_RUN}", name, alias)
+    tags = run.data.tags
+    if SWEEP_KEY_TAG in tags:
+        best = tags.get("best.run_id")
+        hint = f"; promote its best trial: framing promote {best}" if best else "; promote one of its trials"
+        raise ModelLoadError(f"run {run_id} is a sweep's parent run and logged no model{hint}")
+    if CV_KEY_TAG in tags:
+        raise ModelLoadError(
+            f"run {run_id} is a cross-validation's parent run and logged no model; "
+            "train on all the data with framing train and promote that run"
+        )
+    if run.info.status != "FINISHED":
+        raise ModelLoadError(f"run {run_id} is {run.info.status}; only a FINISHED run's model can be promoted")
+    logged = {item.path for item in client.list_artifacts(run_id, MODEL_NAME_IN_RUN)}
+    if f"{MODEL_NAME_IN_RUN}/MLmodel" not in logged:
+        raise ModelLoadError(f"run {run_id} logged no model ({MODEL_NAME_IN_RUN}/MLmodel)")
 
 
 def download_model_package(uri: str) -> Path:

@@ -10,7 +10,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import random
+import signal
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,12 +22,12 @@ import numpy as np
 
 from framing import tracking
 from framing.checkpoints import remove_checkpoints, run_checkpoint_dir, save_run_id, saved_run_id
-from framing.config import Config
-from framing.data.dataset import LabelledSet, Splits, load_splits, write_rejects
+from framing.config import Config, TfidfConfig
+from framing.data.dataset import LabelledSet, Splits, check_label_coverage, load_splits, write_rejects
 from framing.data.splits import check_no_cross_split_duplicates, deduplicate_splits
 from framing.errors import ConfigError, DataError
 from framing.evaluation import compute_metrics, error_analysis
-from framing.models.base import FitContext, build_model, model_class
+from framing.models.base import FitContext, StopSignal, build_model, model_class
 from framing.package import Predictor
 from framing.plots import confusion_matrices, pr_curves
 from framing.thresholds import apply_thresholds, tune_thresholds
@@ -61,6 +65,24 @@ def file_fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
+@contextmanager
+def sigterm_stops(stop: StopSignal) -> Iterator[StopSignal]:
+    """While inside, SIGTERM calls ``stop.request()``: the open run ends KILLED instead of staying RUNNING.
+
+    Signal handlers can only be set from the main thread; elsewhere (a
+    caller's worker thread) SIGTERM keeps its default effect.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop.request())
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def prepare_data(config: Config) -> Splits:
     """Phase 1: read, validate and check the splits for leakage."""
     splits = load_splits(config.data)
@@ -74,6 +96,19 @@ def prepare_data(config: Config) -> Splits:
     if config.data.duplicate_check:
         check_no_cross_split_duplicates(splits.all(), config.data.near_duplicate_threshold)
     return splits
+
+
+def check_trainable(config: Config, splits: Splits) -> None:
+    """What the training rows must allow, checked by ``framing validate`` and before a run opens.
+
+    Every label needs rows with and without it, and the TF-IDF document-frequency
+    cuts must leave terms; otherwise training fails late or logs an unusable model.
+    """
+    check_label_coverage(splits.train, splits.label_names)
+    if isinstance(config.model, TfidfConfig):
+        from framing.models.tfidf import check_document_frequency
+
+        check_document_frequency(config.model, len(splits.train))
 
 
 def _evaluate_split(
@@ -105,9 +140,16 @@ def _evaluate_split(
 
 
 def run_training(config: Config) -> TrainingResult:
-    """Train, evaluate and log one model; returns its URI and metrics."""
+    """Train, evaluate and log one model; returns its URI and metrics.
+
+    The store is checked first (a dead server or a read-only folder fails in
+    seconds, before any data is read). SIGTERM ends the run KILLED, after a
+    checkpoint where the family writes them.
+    """
+    tracking.check_store(config.tracking)
     set_seed(config.seed)
     splits = prepare_data(config)
+    check_trainable(config, splits)
     labels = splits.label_names
     task = config.data.task
     checkpoints = run_checkpoint_dir(config) if model_class(config.model.family).checkpoints else None
@@ -116,7 +158,8 @@ def run_training(config: Config) -> TrainingResult:
         resume_run_id = saved_run_id(checkpoints) if checkpoints else None
         if resume_run_id is None:
             raise ConfigError(f"resume=true: no checkpoint of a run with this config (looked in {checkpoints})")
-    with tracking.start_run(config, run_id=resume_run_id) as logger:
+    stop = StopSignal(resumable=checkpoints is not None)
+    with sigterm_stops(stop), tracking.start_run(config, run_id=resume_run_id) as logger:
         if checkpoints and not config.resume:
             remove_checkpoints(checkpoints)
             save_run_id(checkpoints, logger.run_id)
@@ -135,6 +178,7 @@ def run_training(config: Config) -> TrainingResult:
         model = build_model(config.model, labels=labels, task=task, seed=config.seed)
         started = time.perf_counter()
         context = FitContext(report=logger.log_step_metrics, checkpoint_dir=checkpoints, resume=config.resume)
+        context.stop = stop
         model.fit(splits.train, splits.validation, context)
         logger.log_metrics({"train/seconds": time.perf_counter() - started})
 
@@ -158,6 +202,7 @@ def run_training(config: Config) -> TrainingResult:
         logger.log_metrics(metrics)
 
         model_uri = logger.log_model(predictor, splits.validation.texts[:3])
+        tracking.verify_logged_model(model_uri, splits.validation.texts[:3], labels)
         result = TrainingResult(
             run_id=logger.run_id,
             model_uri=model_uri,

@@ -116,10 +116,63 @@ def parse_labels(value: Any, config: DataConfig) -> list[str]:
     return labels
 
 
+def _is_null(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
+
+
+def _kind(value: Any) -> str:
+    """How a value that should be text reads to the user: "a number (42)", "a list"."""
+    if isinstance(value, bool):
+        return f"a boolean ({value})"
+    if isinstance(value, (int, float, np.number)):
+        return f"a number ({value})"
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return f"a {type(value).__name__}"
+
+
+def _text(value: Any, config: DataConfig) -> str:
+    """The row's text, stripped; a null, a non-string, an empty or an over-long text is a bad row."""
+    column = config.text_column
+    if _is_null(value):
+        raise ValueError(f"no text (null) in column {column!r}")
+    if not isinstance(value, str):
+        raise ValueError(f"expected text in column {column!r}, got {_kind(value)}")
+    text = value.strip()
+    if not text:
+        raise ValueError(f"empty text in column {column!r}")
+    if len(text) > config.max_paragraph_chars:
+        raise ValueError(
+            f"text of {len(text)} characters in column {column!r}, over data.max_paragraph_chars="
+            f"{config.max_paragraph_chars}; split it into paragraphs or raise the limit"
+        )
+    return text
+
+
+def _row_labels(value: Any, config: DataConfig) -> list[str]:
+    """A row's labels; a null is an error, since "no labels" is written as an empty list."""
+    if _is_null(value):
+        raise ValueError(
+            f"no labels (null) in column {config.label_column or 'labels'!r}; write [] for a row with no labels"
+        )
+    return parse_labels(value, config)
+
+
+def _key(value: Any, column: str, what: str) -> str:
+    """An id or group as text; a null or empty one would silently become "None" or merge rows."""
+    if _is_null(value) or (isinstance(value, str) and not value.strip()):
+        raise ValueError(f"no {what} ({'null' if _is_null(value) else repr(value)}) in column {column!r}")
+    return str(value)
+
+
 def _wide_labels(record: Record, columns: Sequence[str]) -> list[str]:
     labels = []
     for column in columns:
         value = record[column]
+        if _is_null(value):
+            raise ValueError(f"no value (null) in label column {column!r}; write 0 or 1")
         if value in (1, True, "1", "true", "True"):
             labels.append(column)
         elif value not in (0, False, "0", "false", "False", "", None):
@@ -167,22 +220,20 @@ def read_labelled(path: Path, name: str, config: DataConfig, known_labels: Itera
         if missing:
             raise DataError(path, f"missing column(s) {', '.join(map(repr, missing))}", row)
         try:
-            text = record[config.text_column]
-            if not isinstance(text, str) or not text.strip():
-                raise ValueError(f"empty text in column {config.text_column!r}")
+            text = _text(record[config.text_column], config)
             if config.label_columns:
                 labels = _wide_labels(record, config.label_columns)
             else:
-                labels = parse_labels(record[config.label_column or "labels"], config)
+                labels = _row_labels(record[config.label_column or "labels"], config)
             if config.task == "multiclass" and len(labels) != 1:
                 raise ValueError(f"a multi-class row needs exactly one label, got {labels}")
             unknown = [label for label in labels if known is not None and label not in known]
             if unknown:
                 raise ValueError(f"unknown label(s) {unknown}; known: {sorted(known or [])}")
-            row_id = str(record[config.id_column]) if config.id_column else f"{name}-{row}"
+            row_id = _key(record[config.id_column], config.id_column, "id") if config.id_column else f"{name}-{row}"
             if row_id in seen_ids:
                 raise ValueError(f"duplicate id {row_id!r} (first at row {seen_ids[row_id]})")
-            group = str(record[config.group_column]) if config.group_column else row_id
+            group = _key(record[config.group_column], config.group_column, "group") if config.group_column else row_id
         except ValueError as exc:
             if config.bad_rows == "error":
                 raise DataError(path, str(exc), row) from None
@@ -190,7 +241,7 @@ def read_labelled(path: Path, name: str, config: DataConfig, known_labels: Itera
             continue
         seen_ids[row_id] = row
         result.ids.append(row_id)
-        result.texts.append(text.strip())
+        result.texts.append(text)
         result.groups.append(group)
         result.labels.append(labels)
     if not result.texts:
@@ -210,6 +261,30 @@ def load_splits(config: DataConfig) -> Splits:
     validation = read_labelled(config.validation, "validation", config, label_names)
     test = read_labelled(config.test, "test", config, label_names) if config.test else None
     return Splits(train=train, validation=validation, test=test, label_names=label_names)
+
+
+def check_label_coverage(train: LabelledSet, label_names: Sequence[str]) -> None:
+    """Every label needs training rows with it and rows without it.
+
+    With none, a classifier cannot learn the label; with all, it learns a
+    constant that cannot be saved as a trusted model. Either way the run
+    would fail late or log a model nobody can load, so refuse the data here.
+    """
+    counts = train.label_matrix(label_names).sum(axis=0)
+    missing = [label for label, count in zip(label_names, counts, strict=True) if count == 0]
+    if missing:
+        raise DataError(
+            train.path,
+            f"no training row has label(s) {missing}: a model cannot learn them; "
+            "add examples or remove them from data.labels",
+        )
+    everywhere = [label for label, count in zip(label_names, counts, strict=True) if count == len(train)]
+    if everywhere:
+        raise DataError(
+            train.path,
+            f"label(s) {everywhere} on every one of the {len(train)} training rows: a model cannot learn "
+            "when they do not apply; add rows without them or remove them from data.labels",
+        )
 
 
 def write_rejects(rejects: Sequence[Reject], directory: Path) -> Path:

@@ -15,7 +15,7 @@ from typing import Any
 
 from framing.data.readers import read_records
 from framing.data.splits import assign_group_splits, copy_groups
-from framing.errors import DataError
+from framing.errors import ConfigError, DataError
 
 SPLIT_NAMES = ("train", "validation", "test")
 
@@ -28,6 +28,16 @@ def _adapter_records(input_path: Path, adapter: str, options: dict[str, Any]) ->
     print(counts.summary())
     records = frame.to_dict(orient="records")
     return [{k: None if isinstance(v, float) and math.isnan(v) else v for k, v in r.items()} for r in records]
+
+
+def check_fractions(fractions: tuple[float, ...]) -> None:
+    """Shares in [0, 1] that add up to 1, checked before the input is read."""
+    shown = " ".join(f"{f:g}" for f in fractions)
+    in_range = all(0.0 <= f <= 1.0 for f in fractions)
+    if not in_range or not math.isclose(sum(fractions), 1.0, abs_tol=1e-6):
+        raise ConfigError(
+            f"--fractions {shown}: need three shares (train, validation, test) between 0 and 1 that add up to 1"
+        )
 
 
 def split_file(
@@ -49,6 +59,7 @@ def split_file(
     """
     if len(fractions) != 3:
         raise DataError(input_path, f"need three split fractions, got {fractions}")
+    check_fractions(fractions)
     records = []
     if adapter != "generic":
         records = _adapter_records(input_path, adapter, adapter_options or {})

@@ -9,14 +9,16 @@ lazily so that using the TF-IDF baseline never imports torch.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
 from framing.data.dataset import LabelledSet
+from framing.errors import FramingError
 
 FAMILIES = {
     "tfidf": "framing.models.tfidf:TfidfClassifier",
@@ -28,18 +30,71 @@ def _ignore_metrics(metrics: dict[str, float], step: int) -> None:
     return None
 
 
+class TrainingTerminated(FramingError):
+    """Training was stopped by SIGTERM; the run is marked KILLED, not left RUNNING.
+
+    ``exit_status`` is the shell's convention for a process ended by SIGTERM.
+    """
+
+    exit_status = 143
+
+    def __init__(self, resumable: bool = False) -> None:
+        self.resumable = resumable
+        then = "; continue it with the same command plus resume=true" if resumable else ""
+        super().__init__(f"training stopped by SIGTERM; the run is marked KILLED{then}")
+
+
+@dataclass
+class StopSignal:
+    """A stop request (SIGTERM) that a training loop may defer to a point where it can checkpoint.
+
+    Outside ``deferred()`` a request raises ``TrainingTerminated`` at once.
+    Inside, it only sets ``requested``: the loop finishes the optimiser step,
+    writes its checkpoint and calls ``stop()``, so ``resume=true`` continues
+    from exactly there. ``resumable`` says whether the family keeps
+    checkpoints at all, for the message.
+    """
+
+    resumable: bool = False
+    requested: bool = False
+    deferring: bool = field(default=False, repr=False)
+
+    def request(self) -> None:
+        """What the signal handler calls; a second request never waits."""
+        already = self.requested
+        self.requested = True
+        if already or not self.deferring:
+            raise TrainingTerminated(self.resumable)
+
+    @contextmanager
+    def deferred(self) -> Iterator[None]:
+        self.deferring = True
+        try:
+            yield
+        finally:
+            self.deferring = False
+        if self.requested:  # the loop ended without reaching a checkpoint
+            raise TrainingTerminated(self.resumable)
+
+    def stop(self) -> None:
+        """Called by a loop that has just saved a resumable checkpoint."""
+        self.deferring = False
+        raise TrainingTerminated(resumable=True)
+
+
 @dataclass
 class FitContext:
     """What a training loop may use beyond the data: where to report and checkpoint.
 
     ``report(metrics, step)`` sends step-wise metrics to the tracking run;
     ``checkpoint_dir`` holds resumable state; with ``resume`` the loop continues
-    from it instead of starting over.
+    from it instead of starting over; ``stop`` tells it SIGTERM arrived.
     """
 
     report: Callable[[dict[str, float], int], None] = _ignore_metrics
     checkpoint_dir: Path | None = None
     resume: bool = False
+    stop: StopSignal = field(default_factory=StopSignal)
 
 
 class TextClassifier(Protocol):

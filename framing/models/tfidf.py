@@ -16,13 +16,30 @@ import numpy as np
 
 from framing.config import TfidfConfig
 from framing.data.dataset import LabelledSet
-from framing.errors import DataError, ModelLoadError
+from framing.errors import ConfigError, DataError, ModelLoadError
 from framing.models.base import FitContext
 
 MODEL_FILE = "tfidf.skops"
 # Types a model file may contain beyond skops' defaults (scikit-learn estimators,
 # numpy and scipy containers). Empty on purpose: anything else is refused.
 EXTRA_TRUSTED_TYPES: frozenset[str] = frozenset()
+
+
+def check_document_frequency(config: TfidfConfig, n_rows: int) -> None:
+    """Refuse ``min_df``/``max_df`` that no term can pass on ``n_rows`` training rows.
+
+    scikit-learn only finds out while fitting, inside an open run, with a
+    message that names neither the setting nor the data size.
+    """
+    if config.min_df > n_rows:
+        raise ConfigError(
+            f"model.min_df={config.min_df}: a term must be in that many training rows, but there are only {n_rows}"
+        )
+    if config.max_df * n_rows < config.min_df:
+        raise ConfigError(
+            f"model.max_df={config.max_df} keeps terms in at most {config.max_df * n_rows:g} of the {n_rows} "
+            f"training rows, fewer than model.min_df={config.min_df}: no term would remain"
+        )
 
 
 class TfidfClassifier:
@@ -90,8 +107,18 @@ class TfidfClassifier:
         if empty:
             raise DataError(train.path, f"no training example for label(s) {empty}")
         target = matrix if self.task == "multilabel" else matrix.argmax(axis=1)
+        assert self.config is not None
+        check_document_frequency(self.config, len(train))
         self.pipeline = self._build()
-        self.pipeline.fit(train.texts, target)
+        try:
+            self.pipeline.fit(train.texts, target)
+        except ValueError as exc:
+            if "no terms remain" not in str(exc):
+                raise
+            raise ConfigError(
+                f"model.min_df={self.config.min_df}, model.max_df={self.config.max_df}: no term of the "
+                f"{len(train)} training rows is kept; lower model.min_df or raise model.max_df"
+            ) from None
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         assert self.pipeline is not None, "model is not fitted"

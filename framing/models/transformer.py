@@ -33,7 +33,7 @@ from framing.config import TransformerConfig
 from framing.data.dataset import LabelledSet
 from framing.errors import ModelLoadError
 from framing.models import _torch_runtime as rt
-from framing.models.base import FitContext
+from framing.models.base import FitContext, TrainingTerminated
 
 WEIGHTS_DIR = "transformer"
 STATE_FILE = "state.json"
@@ -217,42 +217,46 @@ class TransformerClassifier:
             self.model.train()
             order = self._epoch_order(epoch, len(windows))
             started, seen, running = time.perf_counter(), 0, 0.0
-            for index, chosen in enumerate(self._micro_batches(order)):
-                if index < state["batch"]:
-                    continue  # done before the interruption
-                rt.step_seed(self.seed, epoch * batches_per_epoch + index)
-                batch = self._pad([windows.input_ids[i] for i in chosen])
-                with rt.autocast(self.device, self.dtype):
-                    logits = self.model(**batch).logits.float()
-                if self.multilabel:
-                    loss = loss_function(logits, torch.from_numpy(targets[chosen]).to(self.device))
-                else:
-                    loss = loss_function(logits, torch.from_numpy(targets[chosen].argmax(axis=1)).to(self.device))
-                (loss / accumulate).backward()
-                seen += len(chosen)
-                running += float(loss.item())
-                last_of_epoch = index == batches_per_epoch - 1
-                if (index + 1) % accumulate and not last_of_epoch:
-                    continue
-                torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
-                optimiser.step()
-                scheduler.step()
-                optimiser.zero_grad()
-                state.update(step=int(state["step"]) + 1, batch=index + 1)
-                step = int(state["step"])
-                if step % self.config.log_every_steps == 0 or last_of_epoch:
-                    elapsed = max(time.perf_counter() - started, 1e-9)
-                    context.report(
-                        {
-                            "train/loss": running / max(1, min(accumulate * self.config.log_every_steps, index + 1)),
-                            "train/learning_rate": float(scheduler.get_last_lr()[0]),
-                            "train/examples_per_second": seen / elapsed,
-                        },
-                        step,
-                    )
-                    running = 0.0
-                if context.checkpoint_dir and step % self.config.checkpoint_every_steps == 0 and not last_of_epoch:
-                    self._checkpoint(context.checkpoint_dir, state, optimiser, scheduler)
+            with context.stop.deferred():  # SIGTERM waits for the step to end, then checkpoints
+                for index, chosen in enumerate(self._micro_batches(order)):
+                    if index < state["batch"]:
+                        continue  # done before the interruption
+                    rt.step_seed(self.seed, epoch * batches_per_epoch + index)
+                    batch = self._pad([windows.input_ids[i] for i in chosen])
+                    with rt.autocast(self.device, self.dtype):
+                        logits = self.model(**batch).logits.float()
+                    if self.multilabel:
+                        loss = loss_function(logits, torch.from_numpy(targets[chosen]).to(self.device))
+                    else:
+                        loss = loss_function(logits, torch.from_numpy(targets[chosen].argmax(axis=1)).to(self.device))
+                    (loss / accumulate).backward()
+                    seen += len(chosen)
+                    running += float(loss.item())
+                    last_of_epoch = index == batches_per_epoch - 1
+                    if (index + 1) % accumulate and not last_of_epoch:
+                        continue
+                    torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+                    optimiser.step()
+                    scheduler.step()
+                    optimiser.zero_grad()
+                    state.update(step=int(state["step"]) + 1, batch=index + 1)
+                    step = int(state["step"])
+                    if step % self.config.log_every_steps == 0 or last_of_epoch:
+                        elapsed = max(time.perf_counter() - started, 1e-9)
+                        window = max(1, min(accumulate * self.config.log_every_steps, index + 1))
+                        context.report(
+                            {
+                                "train/loss": running / window,
+                                "train/learning_rate": float(scheduler.get_last_lr()[0]),
+                                "train/examples_per_second": seen / elapsed,
+                            },
+                            step,
+                        )
+                        running = 0.0
+                    if context.checkpoint_dir and step % self.config.checkpoint_every_steps == 0 and not last_of_epoch:
+                        self._checkpoint(context.checkpoint_dir, state, optimiser, scheduler)
+                    if context.stop.requested:
+                        self._stop(context, state, optimiser, scheduler)
             f1, _ = self._validation_f1(validation)
             improved = f1 > float(state["best_f1"])
             state.update(epoch=epoch + 1, batch=0)
@@ -275,6 +279,13 @@ class TransformerClassifier:
         context.report({"train/best_epoch": float(state["best_epoch"]) + 1}, int(state["step"]))
         if self.config.temperature_scaling:
             self._calibrate(validation, context)
+
+    def _stop(self, context: FitContext, state: dict[str, Any], optimiser: Any, scheduler: Any) -> None:
+        """SIGTERM arrived: save where the loop is, so ``resume=true`` continues from this very step."""
+        if context.checkpoint_dir is None:
+            raise TrainingTerminated()
+        self._checkpoint(context.checkpoint_dir, state, optimiser, scheduler)
+        context.stop.stop()
 
     def _calibrate(self, validation: LabelledSet, context: FitContext) -> None:
         """Fit the temperature on validation logits and log the calibration error before and after."""
