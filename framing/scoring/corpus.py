@@ -29,6 +29,8 @@ import pandas as pd
 from tqdm import tqdm
 
 from framing.errors import ConfigError, DataError, FramingError
+from framing.formats import FORMATS as ALL_FORMATS
+from framing.formats import Reject, RejectCounts, read_records, read_rejects, write_rejects
 from framing.package import Predictor
 from framing.scoring.guard import (
     OutputError,
@@ -39,13 +41,11 @@ from framing.scoring.guard import (
     strangers,
     write_errors,
 )
-from framing.scoring.manifest import Manifest, atomic_write_text
+from framing.scoring.manifest import Manifest
 from framing.scoring.model_files import file_hashes, model_folder
-from framing.scoring.sinks import FORMATS, AtomicSink, conform, union_schema
+from framing.scoring.sinks import FORMATS, AtomicSink
 from framing.scoring.sources import (
     ParagraphRecord,
-    Reject,
-    RejectCounts,
     SourceOptions,
     count_articles,
     input_fingerprint,
@@ -163,10 +163,6 @@ class _Layout:
         return self.output.exists() and (not self.output.is_dir() or any(self.output.iterdir()))
 
 
-def _write_rejects(path: Path, rejects: list[Reject]) -> None:
-    atomic_write_text(path, "".join(json.dumps(r.to_dict()) + "\n" for r in rejects))
-
-
 def _part_counts(frame_labels: list[list[str]], article_ids: list[str], rejects: list[Reject]) -> dict[str, Any]:
     flagged: dict[str, int] = {}
     for labels in frame_labels:
@@ -186,22 +182,15 @@ def _part_counts(frame_labels: list[list[str]], article_ids: list[str], rejects:
     }
 
 
-def _read_part_counts(path: Path, format_: str, rejects_path: Path) -> dict[str, Any]:
+def _read_part_counts(path: Path, rejects_path: Path) -> dict[str, Any]:
     """Counts of a part written before a kill that came before its manifest update."""
-    if format_ == "parquet":
-        frame = pd.read_parquet(path, columns=["article_id", "labels"]) if path.stat().st_size else pd.DataFrame()
-    elif format_ == "jsonl":
-        frame = pd.read_json(path, lines=True) if path.stat().st_size else pd.DataFrame()
-    else:
-        frame = pd.read_csv(path) if path.stat().st_size else pd.DataFrame()
-        if len(frame):
-            frame["labels"] = frame["labels"].map(json.loads)
-    rejects = []
-    if rejects_path.is_file():
-        rejects = [Reject(**json.loads(line)) for line in rejects_path.read_text(encoding="utf-8").splitlines()]
-    if frame.empty:
-        return _part_counts([], [], rejects)
-    return _part_counts([list(x) for x in frame["labels"]], frame["article_id"].astype(str).tolist(), rejects)
+    labels, article_ids = [], []
+    for _, record in read_records(path) if path.stat().st_size else []:
+        value = record["labels"]
+        labels.append(json.loads(value) if isinstance(value, str) else list(value or []))
+        article_ids.append(str(record["article_id"]))
+    rejects = list(read_rejects(rejects_path)) if rejects_path.is_file() else []
+    return _part_counts(labels, article_ids, rejects)
 
 
 class _PartWriter:
@@ -265,51 +254,9 @@ def _merge_parts(layout: _Layout, names: list[str]) -> None:
 
 
 def _write_merged(layout: _Layout, names: list[str], partial: Path) -> None:
-    parts = [layout.work / name for name in names]
-    if layout.format == "parquet":
-        _merge_parquet(parts, partial)
-    elif layout.format == "csv":
-        _merge_csv(parts, partial)
-    else:
-        with open(partial, "wb") as out:
-            for part in parts:
-                with open(part, "rb") as handle:
-                    shutil.copyfileobj(handle, out)
-
-
-def _merge_parquet(parts: list[Path], partial: Path) -> None:
-    """One Parquet file holding every column any part has (parts may differ in metadata columns)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    files = [pq.ParquetFile(p) for p in parts if p.stat().st_size]
-    files = [f for f in files if f.metadata.num_rows]
-    if not files:
-        pq.write_table(pa.table({}), partial)  # every part was empty
-        return
-    schema = union_schema([f.schema_arrow for f in files])
-    with pq.ParquetWriter(partial, schema) as writer:
-        for parquet in files:
-            for batch in parquet.iter_batches():
-                writer.write_table(conform(pa.Table.from_batches([batch]), schema))
-
-
-def _merge_csv(parts: list[Path], partial: Path) -> None:
-    """One CSV with the union of the parts' headers; parts with another header are re-laid, in chunks."""
-    headers = {p: list(pd.read_csv(p, nrows=0).columns) if p.stat().st_size else [] for p in parts}
-    union = list(dict.fromkeys(column for header in headers.values() for column in header))
-    with open(partial, "wb") as out:
-        out.write(pd.DataFrame(columns=union).to_csv(index=False).encode("utf-8") if union else b"")
-        for part, header in headers.items():
-            if header == union:
-                with open(part, "rb") as handle:
-                    handle.readline()  # the header, written once above
-                    shutil.copyfileobj(handle, out)
-                continue
-            if not header:
-                continue
-            for chunk in pd.read_csv(part, dtype=str, keep_default_na=False, chunksize=10_000):
-                out.write(chunk.reindex(columns=union).to_csv(index=False, header=False).encode("utf-8"))
+    concatenate = ALL_FORMATS[layout.format].concatenate
+    assert concatenate is not None  # every output format can concatenate its parts
+    concatenate([layout.work / name for name in names], partial)
 
 
 def _prepare(layout: _Layout, wanted: Manifest, overwrite: bool) -> tuple[Manifest, str | None]:
@@ -473,11 +420,11 @@ def _run_parts(
         name = layout.part(index).name
         if writer is not None:
             writer.commit()
-            _write_rejects(layout.rejects(index), pending)
+            write_rejects(layout.rejects(index), pending)
             manifest.parts[name] = _part_counts(writer.labels, writer.article_ids, pending)
             manifest.save(layout.work_manifest)
         elif name not in manifest.parts:  # written, then killed before the manifest was saved
-            manifest.parts[name] = _read_part_counts(layout.part(index), layout.format, layout.rejects(index))
+            manifest.parts[name] = _read_part_counts(layout.part(index), layout.rejects(index))
             manifest.save(layout.work_manifest)
             resumed += 1
         else:

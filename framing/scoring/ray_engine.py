@@ -28,13 +28,12 @@ from typing import Any
 import pandas as pd
 
 from framing.errors import DataError
+from framing.formats import Reject, RejectCounts, read_rejects, write_rejects
 from framing.scoring.corpus import ScoringOptions, ScoringSummary
 from framing.scoring.guard import OutputError, OutputLock, check_paths, describe_strangers, write_errors
 from framing.scoring.manifest import atomic_write_text
 from framing.scoring.sources import (
     TEXT_SUFFIXES,
-    Reject,
-    RejectCounts,
     SourceOptions,
     input_files,
     iter_table_files,
@@ -82,11 +81,11 @@ def _items_of_file(row: dict[str, Any], root: str, options: SourceOptions, rejec
     paragraphs, rejects = [], []
     for item in items:
         if isinstance(item, Reject):
-            rejects.append(json.dumps(item.to_dict()) + "\n")
+            rejects.append(item)
         else:
             paragraphs.append({"record": json.dumps(item, default=str)})
     if rejects:
-        atomic_write_text(Path(rejects_dir) / f"{row['index']:08d}.jsonl", "".join(rejects))
+        write_rejects(Path(rejects_dir) / f"{row['index']:08d}.jsonl", rejects)
     return paragraphs
 
 
@@ -261,9 +260,8 @@ def _summarise(output_dir: Path) -> ScoringSummary:
                 summary.flagged[label] = summary.flagged.get(label, 0) + 1
     summary.articles = len(articles)
     counts = RejectCounts()
-    with open(output_dir / REJECTS, encoding="utf-8") as handle:
-        for line in handle:
-            counts.add(json.loads(line)["reason"])
+    for reject in read_rejects(output_dir / REJECTS):
+        counts.add(reject.reason)
     if counts.counts:
         summary.rejects = counts.counts
         summary.rejects_path = output_dir / REJECTS

@@ -17,17 +17,16 @@ import hashlib
 import json
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from framing.data.readers import detect_format, read_records
 from framing.errors import ConfigError, DataError
+from framing.formats import TABLE_SUFFIXES, Reject, RejectCounts, detect_format, parquet, read_table
 from framing.scoring.paragraphs import split_paragraphs
 
 ParagraphRecord = dict[str, Any]
 TEXT_SUFFIXES = (".txt", ".txt.gz")
-TABLE_SUFFIXES = (".csv", ".csv.gz", ".jsonl", ".jsonl.gz", ".json", ".ndjson", ".parquet")
 METADATA_TYPES = (str, int, float, bool)
 
 
@@ -47,29 +46,6 @@ class SourceOptions:
             raise ConfigError(f"--max-paragraph-chars must be at least 1, got {self.max_paragraph_chars}")
         if self.unit not in ("article", "paragraph"):
             raise ConfigError(f"--unit must be article or paragraph, got {self.unit!r}")
-
-
-@dataclass(frozen=True)
-class Reject:
-    """Something the run could not score, with where and why."""
-
-    source: str
-    row: int | None
-    reason: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "row": self.row, "reason": self.reason}
-
-
-@dataclass
-class RejectCounts:
-    """Counts per reason (the part before the first colon)."""
-
-    counts: dict[str, int] = field(default_factory=dict)
-
-    def add(self, reason: str, n: int = 1) -> None:
-        key = reason.split(":")[0]
-        self.counts[key] = self.counts.get(key, 0) + n
 
 
 def _has_suffix(path: Path, suffixes: tuple[str, ...]) -> bool:
@@ -117,12 +93,7 @@ def _count_file(file: Path) -> int | None:
     if file.suffix.lower() == ".gz":
         return None
     if file.suffix.lower() == ".parquet":
-        import pyarrow.parquet as pq
-
-        try:
-            return int(pq.ParquetFile(file).metadata.num_rows)
-        except Exception:  # unreadable: the reader rejects it with the reason
-            return 0
+        return parquet.count_rows(file) or 0  # an unreadable file is a reject, counted as no rows
     with open(file, "rb") as handle:
         lines = sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))
     return max(0, lines - (1 if detect_format(file) == "csv" else 0))
@@ -213,68 +184,9 @@ def iter_text_files(
         yield from _paragraph_items(article_id, text, {}, str(file), None, options)
 
 
-_TRUNCATED = (EOFError, gzip.BadGzipFile, zlib.error)
-
-
-def _iter_jsonl_rows(file: Path) -> Iterator[tuple[int, dict[str, Any]] | Reject]:
-    opener = gzip.open if file.name.lower().endswith(".gz") else open
-    number = 0
-    with opener(file, "rb") as handle:
-        try:
-            for number, raw in enumerate(handle, start=1):
-                yield from _jsonl_row(file, number, raw)
-        except _TRUNCATED as exc:
-            yield Reject(str(file), number + 1, f"unreadable: the compressed file is cut short or corrupt ({exc})")
-
-
-def _jsonl_row(file: Path, number: int, raw: bytes) -> Iterator[tuple[int, dict[str, Any]] | Reject]:
-    try:
-        line = raw.decode("utf-8-sig" if number == 1 else "utf-8").strip()
-    except UnicodeDecodeError as exc:
-        yield Reject(str(file), number, f"undecodable: bytes that are not UTF-8 at offset {exc.start}")
-        return
-    if not line:
-        return
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as exc:
-        yield Reject(str(file), number, f"bad JSON line: {exc.msg} (column {exc.colno})")
-        return
-    except RecursionError:
-        yield Reject(str(file), number, "bad JSON line: nested too deeply")
-        return
-    if not isinstance(record, dict):
-        yield Reject(str(file), number, f"bad JSON line: expected an object, got {type(record).__name__}")
-        return
-    yield number, record
-
-
 def _iter_rows(file: Path, options: SourceOptions) -> Iterator[tuple[int, dict[str, Any]] | Reject]:
     """Table rows; a malformed or unreadable row becomes a reject, and so does a file with none."""
-    rows = 0
-    if detect_format(file, options.file_format) == "jsonl":
-        items: Iterator[tuple[int, dict[str, Any]] | Reject] = _iter_jsonl_rows(file)
-    else:
-        items = _guarded(file, read_records(file, options.file_format))
-    for item in items:
-        rows += 1
-        yield item
-    if rows == 0:
-        yield Reject(str(file), None, "empty file: no rows")
-
-
-def _guarded(
-    file: Path, records: Iterator[tuple[int, dict[str, Any]]]
-) -> Iterator[tuple[int, dict[str, Any]] | Reject]:
-    """CSV and Parquet rows until the file turns unreadable; the rest of it becomes one reject."""
-    number = 0
-    try:
-        for number, record in records:
-            yield number, record
-    except DataError as exc:
-        yield Reject(str(file), exc.row, f"unreadable: {exc.problem}; the rest of the file was skipped")
-    except _TRUNCATED as exc:
-        yield Reject(str(file), number + 1, f"unreadable: the compressed file is cut short or corrupt ({exc})")
+    return read_table(file, options.file_format, on_error="reject")
 
 
 class MetadataKinds:
@@ -401,3 +313,19 @@ def iter_source(
     if _has_suffix(files[0], TEXT_SUFFIXES):
         return iter_text_files(path, files, options)
     return iter_table_files(files, options, kinds=MetadataKinds() if one_type_per_column else None)
+
+
+__all__ = [
+    "TABLE_SUFFIXES",
+    "TEXT_SUFFIXES",
+    "ParagraphRecord",
+    "Reject",
+    "RejectCounts",
+    "SourceOptions",
+    "count_articles",
+    "input_files",
+    "input_fingerprint",
+    "iter_source",
+    "iter_table_files",
+    "iter_text_files",
+]
