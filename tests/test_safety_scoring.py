@@ -471,3 +471,18 @@ def test_a_metadata_column_first_seen_mid_run_widens_the_output(model: Path, tmp
     scores = pd.read_parquet(tmp_path / name) if name.endswith(".parquet") else pd.read_csv(tmp_path / name)
     assert scores["article_id"].tolist() == [f"a{i}" for i in range(10)]
     assert scores["outlet"].fillna("").tolist() == [""] * 5 + ["Herald"] + [""] * 4
+
+
+def test_a_finished_file_changed_since_is_left_alone_and_the_run_refused(
+    model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_corpus(tmp_path / "corpus", articles=3)
+    output = tmp_path / "out.jsonl"
+    assert predict(model, tmp_path / "corpus", output) == 0
+    with open(output, "a", encoding="utf-8") as handle:
+        handle.write('{"my": "edit"}\n')
+    edited = output.read_bytes()
+    capsys.readouterr()
+    assert predict(model, tmp_path / "corpus", output) == 2
+    assert "out.jsonl changed since that scoring run finished; nothing was touched" in capsys.readouterr().err
+    assert output.read_bytes() == edited

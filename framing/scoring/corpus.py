@@ -268,8 +268,9 @@ def _prepare(layout: _Layout, wanted: Manifest, overwrite: bool) -> tuple[Manife
     existing = Manifest.load(layout.work_manifest) or Manifest.load(layout.manifest)
     rescored = None
     if existing is not None and existing.complete and not overwrite:
-        existing.check_same_run(wanted, layout.manifest if layout.single_file else layout.work_manifest)
-        rescored = _damage(layout, existing)
+        manifest_path = layout.manifest if layout.single_file else layout.work_manifest
+        existing.check_same_run(wanted, manifest_path)
+        rescored = _damage(layout, existing, manifest_path)
     if overwrite or rescored:
         _clear_previous(layout, existing)
         existing = None
@@ -297,8 +298,17 @@ def _published(layout: _Layout, manifest: Manifest) -> dict[str, int | None]:
     return dict.fromkeys(manifest.parts)
 
 
-def _damage(layout: _Layout, manifest: Manifest) -> str | None:
-    """What of a finished run's output is missing or changed on disk, if anything."""
+def _names(names: list[str]) -> str:
+    return ", ".join(names[:3]) + (" ..." if len(names) > 3 else "")
+
+
+def _damage(layout: _Layout, manifest: Manifest, manifest_path: Path) -> str | None:
+    """Which of a finished run's files are missing, if any; a file changed since is refused.
+
+    Missing files are scored again (the run's remaining files are its own to
+    replace); a file whose size changed may hold someone's edits, so it is
+    left alone and the run refused.
+    """
     missing, changed = [], []
     for name, size in _published(layout, manifest).items():
         path = layout.root / name
@@ -306,12 +316,12 @@ def _damage(layout: _Layout, manifest: Manifest) -> str | None:
             missing.append(name)
         elif size is not None and path.stat().st_size != size:
             changed.append(name)
-    problems = []
-    if missing:
-        problems.append(f"{', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''} missing")
     if changed:
-        problems.append(f"{', '.join(changed[:3])}{' ...' if len(changed) > 3 else ''} changed")
-    return f"the finished output had {' and '.join(problems)}" if problems else None
+        raise OutputError(
+            f"{manifest_path}: {_names(changed)} changed since that scoring run finished; nothing was touched: "
+            "move it away to score again, or choose another --output"
+        )
+    return f"the finished output had {_names(missing)} missing" if missing else None
 
 
 def _clear_previous(layout: _Layout, existing: Manifest | None) -> None:

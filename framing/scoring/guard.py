@@ -56,7 +56,10 @@ class OutputLock:
 
     def __init__(self, output: Path) -> None:
         self.output = output
-        self.path = output.with_name(f".{output.name}.lock")
+        named = output.resolve()  # "." and "out/" have a name only once resolved
+        if not named.name:
+            raise OutputError(f"--output {output} is the file system root; choose a folder or file inside it")
+        self.path = named.with_name(f".{named.name}.lock")
         self._lock = MarkerSoftFileLock(self.path, timeout=0)
 
     def __enter__(self) -> OutputLock:
