@@ -34,6 +34,7 @@ from framing.scoring.guard import OutputError, OutputLock, check_paths, describe
 from framing.scoring.manifest import atomic_write_text
 from framing.scoring.sources import (
     TEXT_SUFFIXES,
+    MetadataKinds,
     SourceOptions,
     input_files,
     iter_table_files,
@@ -77,7 +78,7 @@ def _items_of_file(row: dict[str, Any], root: str, options: SourceOptions, rejec
     if any(path.name.lower().endswith(s) for s in TEXT_SUFFIXES):
         items = iter_text_files(Path(root), [path], options)
     else:
-        items = iter_table_files([path], options)
+        items = iter_table_files([path], options, kinds=MetadataKinds())  # Parquet output: one type per column
     paragraphs, rejects = [], []
     for item in items:
         if isinstance(item, Reject):

@@ -318,6 +318,7 @@ def iter_source(
 __all__ = [
     "TABLE_SUFFIXES",
     "TEXT_SUFFIXES",
+    "MetadataKinds",
     "ParagraphRecord",
     "Reject",
     "RejectCounts",
