@@ -27,10 +27,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from framing.data.readers import iter_jsonl
 from framing.errors import DataError
+from framing.formats import OUTPUT_SUFFIXES, jsonl
 
-SUFFIXES = (".parquet", ".jsonl", ".csv")
+SUFFIXES = tuple(OUTPUT_SUFFIXES)
 # Columns of the scores that are neither metadata nor read: text and evidence are the bulk of the file.
 RESERVED = {"article_id", "paragraph", "text", "labels", "evidence"}
 PROBABILITY_PREFIX = "p_"
@@ -112,18 +112,20 @@ def _columns(file: Path) -> list[str]:
             return list(pq.read_schema(file).names)
         if suffix == ".csv":
             return [str(c) for c in pd.read_csv(file, nrows=0).columns]
-        with open(file, encoding="utf-8-sig") as handle:
-            for line in handle:
-                if line.strip():
-                    record = json.loads(line)
-                    if not isinstance(record, dict):
-                        raise DataError(file, "expected one JSON object per line", 1)
-                    return list(record)
+        for _, record in iter_jsonl(file):
+            return list(record)
         return []
     except DataError:
         raise
     except (OSError, ValueError) as exc:  # ArrowInvalid, JSONDecodeError and pandas' parser errors are ValueErrors
         raise DataError(file, f"unreadable: {exc}") from exc
+
+
+def iter_jsonl(file: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line, object) through the one JSON Lines parser; a bad line is a one-line error."""
+    for item in jsonl.read(file, on_error="raise"):
+        assert isinstance(item, tuple)  # raise mode yields rows only
+        yield item
 
 
 def _iter_jsonl(file: Path, wanted: set[str], chunk_size: int) -> Iterator[pd.DataFrame]:
