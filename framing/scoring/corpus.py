@@ -151,11 +151,15 @@ class _Layout:
         return self.output.parent if self.single_file else self.output
 
     def side_files(self) -> list[Path]:
-        """What a single-file run writes beside its output (nothing for a folder output)."""
+        """Files a single-file run writes beside its output, temporary ones included (none for a folder)."""
         if not self.single_file:
             return []
         sides = [self.manifest, self.rejects_file, self.partial_output]
-        return [self.work, *sides, *(p.with_name(p.name + ".tmp") for p in sides)]
+        return [*sides, *(p.with_name(p.name + ".tmp") for p in sides)]
+
+    def side_paths(self) -> list[Path]:
+        """Everything beside the output that belongs to the run: its work folder and side files."""
+        return [self.work, *self.side_files()] if self.single_file else []
 
     def occupied(self) -> bool:
         if self.single_file:
@@ -349,7 +353,7 @@ def _clear_previous(layout: _Layout, existing: Manifest | None) -> None:
                 path.unlink()
         if layout.single_file:
             layout.work.rmdir()
-    for path in layout.side_files()[1:] + ([layout.output] if layout.single_file else []):
+    for path in layout.side_files() + ([layout.output] if layout.single_file else []):
         path.unlink(missing_ok=True)
 
 
@@ -359,7 +363,7 @@ def _remove_leftovers(layout: _Layout, manifest: Manifest) -> None:
     for path in layout.work.iterdir() if layout.work.is_dir() else []:
         if pattern.match(path.name) and path.name.endswith((".partial", ".tmp")):
             path.unlink()
-    for path in layout.side_files()[1:]:
+    for path in layout.side_files():
         if path.name.endswith((".partial", ".tmp")):
             path.unlink(missing_ok=True)
 
@@ -382,7 +386,7 @@ def score_corpus(
     source = source or SourceOptions()
     options = options or ScoringOptions()
     layout = _Layout(output_path, options.folder_format)
-    check_paths(input_path, output_path, layout.side_files())
+    check_paths(input_path, output_path, layout.side_paths())
     if model_files is None and Path(model_uri).is_dir():
         model_files = file_hashes(model_folder(model_uri))
     settings = {
