@@ -181,6 +181,12 @@ def test_unknown_labels_and_bad_exports_name_the_file(tmp_path: Path, capsys: py
     assert "bad.json: not a Label Studio JSON export" in capsys.readouterr().err
 
 
+def test_annotators_are_named_by_the_users_file_beside_the_export(tmp_path: Path) -> None:
+    export = _write(tmp_path / "two.json", TWO)
+    (tmp_path / "two.users.json").write_text(json.dumps({"1": "ann@example.org", "2": "bo@example.org"}))
+    assert read_exports([export]).annotators == ["ann@example.org", "bo@example.org"]
+
+
 def test_exports_merge_on_the_stable_id(tmp_path: Path) -> None:
     first = _write(tmp_path / "first.json", [_task(1, [_annotation(1, ["a"])])])
     second = _write(tmp_path / "second.json", [{**_task(7, [_annotation(2, ["a"])]), "data": _task(1, [])["data"]}])

@@ -74,7 +74,7 @@ def _wait_until_up(url: str, server: subprocess.Popen[str], seconds: float = 240
 def label_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A fresh server on a free loopback port with the two annotator accounts; yields its URL."""
     data_dir = tmp_path_factory.mktemp("label-studio")
-    env = {**os.environ, **QUIET}
+    env = {**os.environ, **QUIET, "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir)}
     for email, token in ANNOTATORS.items():
         _run(["init", "--data-dir", str(data_dir), "-q", "--enable-legacy-api-token", "--username", email,
               "--password", f"pw-{token}", "--user-token", token], env)  # fmt: skip
@@ -161,6 +161,8 @@ def test_annotation_loop_through_label_studio(
     export = tmp_path / "export.json"
     assert main(["annotate", "pull", "--project", str(project), "--output", str(export), *server]) == 0
     assert len(json.loads(export.read_text())) == 24
+    users = json.loads((tmp_path / "export.users.json").read_text())
+    assert set(ANNOTATORS) <= set(users.values())
 
     labelled = tmp_path / "labelled.jsonl"
     assert main(["annotate", "import", "--input", str(export), "--output", str(labelled), *labels]) == 0
@@ -169,6 +171,7 @@ def test_annotation_loop_through_label_studio(
     rows = [json.loads(line) for line in labelled.read_text().splitlines()]
     assert all(truth[row["text"]] == row["labels"] for row in rows)  # ties left out, majority/unanimous are right
     assert {row["resolution"] for row in rows} <= {"unanimous", "single"}
+    assert {tuple(row["annotators"]) for row in rows} == {tuple(ANNOTATORS), ("one@example.org",)}
     assert len(rows) == 23 - len(disagree)
     assert all(row["weight"] > 0 and row["strategy"] in ("random", "uncertainty") for row in rows)
 

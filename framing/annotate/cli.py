@@ -164,6 +164,8 @@ def _check(args: argparse.Namespace) -> int:
     suspects = label_issues(frame, labels, probabilities, config.data.task == "multiclass")
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
+    for column in ("given", "suggested", "in_question"):
+        suspects[column] = suspects[column].map(json.dumps)
     suspects.to_csv(output, index=False)
     print(f"{len(suspects)} likely label error(s) among {len(frame)} rows ({args.folds} grouped folds)")
     shown = suspects.head(args.top).assign(text=lambda f: f["text"].str.slice(0, 60))

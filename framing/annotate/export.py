@@ -8,7 +8,9 @@ named. A skipped (cancelled) annotation does not count; a submitted
 annotation with an empty result means that annotator chose no label. If an
 annotator annotated a task twice, the later annotation counts. Several
 exports (e.g. one project per annotator) are merged on the task's stable
-``data.id``, falling back to Label Studio's task id.
+``data.id``, falling back to Label Studio's task id. Annotators are named by
+the ``<export>.users.json`` that ``framing annotate pull`` writes beside an
+export, else by their user id.
 """
 
 from __future__ import annotations
@@ -69,11 +71,26 @@ def _natural(name: str) -> tuple[int, str]:
     return (int(name), "") if name.isdigit() else (1 << 62, name)
 
 
-def annotator_name(completed_by: Any) -> str:
-    """``completed_by`` is a user id in the JSON export; older exports give a user object."""
+def annotator_name(completed_by: Any, names: dict[str, str] | None = None) -> str:
+    """``completed_by`` is a user id in the JSON export (named by ``names`` when known); older exports give a user."""
     if isinstance(completed_by, dict):
         return str(completed_by.get("email") or completed_by.get("id") or "unknown")
-    return "unknown" if completed_by is None else str(completed_by)
+    key = "unknown" if completed_by is None else str(completed_by)
+    return (names or {}).get(key, key)
+
+
+def user_names(export: Path) -> dict[str, str]:
+    """User id -> email from ``<export>.users.json`` (written by ``framing annotate pull``), if it is there."""
+    path = export.with_name(export.stem + ".users.json")
+    if not path.is_file():
+        return {}
+    try:
+        names = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise DataError(path, f"unreadable user names: {exc}") from None
+    if not isinstance(names, dict):
+        raise DataError(path, "expected an object mapping user id to name")
+    return {str(k): str(v) for k, v in names.items()}
 
 
 def chosen_labels(result: Any, from_name: str | None = None) -> frozenset[str]:
@@ -114,7 +131,9 @@ def _item_id(task: dict[str, Any], path: Path, row: int) -> str:
     return str(key)
 
 
-def _add_task(export: Export, task: Any, path: Path, row: int, from_name: str | None, seen: set[str]) -> None:
+def _add_task(
+    export: Export, task: Any, path: Path, row: int, from_name: str | None, seen: set[str], names: dict[str, str]
+) -> None:
     if not isinstance(task, dict):
         raise DataError(path, f"expected a task object, got {type(task).__name__}", row)
     key = _item_id(task, path, row)
@@ -129,7 +148,7 @@ def _add_task(export: Export, task: Any, path: Path, row: int, from_name: str | 
             export.cancelled += 1
             continue
         seen.update(_from_names(annotation.get("result")))
-        name = annotator_name(annotation.get("completed_by"))
+        name = annotator_name(annotation.get("completed_by"), names)
         stamp = str(annotation.get("updated_at") or annotation.get("created_at") or "")
         if name in item.annotations:
             export.replaced += 1
@@ -144,8 +163,9 @@ def read_exports(paths: Sequence[Path], from_name: str | None = None, labels: It
     export = Export()
     seen: set[str] = set()
     for path in paths:
+        names = user_names(Path(path))
         for row, task in enumerate(_load(Path(path)), start=1):
-            _add_task(export, task, Path(path), row, from_name, seen)
+            _add_task(export, task, Path(path), row, from_name, seen, names)
     if from_name is not None and seen and from_name not in seen:
         raise DataError(paths[0], f"no choices under from_name {from_name!r}; the exports have {sorted(seen)}")
     if labels is not None:

@@ -5,7 +5,8 @@ and ``LABEL_STUDIO_API_KEY``. The key is a user's access token (Account &
 Settings in the web app): a legacy token or a personal access token, which the
 SDK exchanges for short-lived access tokens itself. The export is Label
 Studio's own JSON export (all tasks, including those nobody annotated), exactly
-what ``framing annotate import`` and ``agreement`` read.
+what ``framing annotate import`` and ``agreement`` read; beside it, ``<name>.users.json`` maps the
+export's user ids (``completed_by``) to emails, which those commands use to name annotators.
 """
 
 from __future__ import annotations
@@ -55,9 +56,10 @@ def _call(what: str, server: Server, function: Any, *args: Any, **kwargs: Any) -
     try:
         return function(*args, **kwargs)
     except ApiError as exc:
-        raise FramingError(
-            f"Label Studio at {server.url} refused to {what}: HTTP {exc.status_code} {exc.body}"
-        ) from None
+        body = exc.body
+        if isinstance(body, dict):
+            body = body.get("detail") or body.get("validation_errors") or body
+        raise FramingError(f"Label Studio at {server.url} refused to {what}: HTTP {exc.status_code}: {body}") from None
     except OSError as exc:
         raise FramingError(f"cannot reach Label Studio at {server.url} to {what}: {exc}") from None
     except Exception as exc:  # httpx errors are not OSErrors
@@ -100,4 +102,12 @@ def pull(server: Server, project: int, output: Path) -> int:
     tasks = json.loads(chunks)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(tasks, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    users = _call("list its users", server, ls.users.list)
+    names = {str(user.id): user.email or user.username or str(user.id) for user in users}
+    users_file(output).write_text(json.dumps(names, indent=1) + "\n", encoding="utf-8")
     return len(tasks)
+
+
+def users_file(export: Path) -> Path:
+    """Beside an export, the server's user ids and emails, so annotators are named, not numbered."""
+    return export.with_name(export.stem + ".users.json")
