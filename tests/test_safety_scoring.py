@@ -486,3 +486,13 @@ def test_a_finished_file_changed_since_is_left_alone_and_the_run_refused(
     assert predict(model, tmp_path / "corpus", output) == 2
     assert "out.jsonl changed since that scoring run finished; nothing was touched" in capsys.readouterr().err
     assert output.read_bytes() == edited
+
+
+def test_a_full_disk_reported_by_arrow_without_an_errno_is_recognised(tmp_path: Path) -> None:
+    from framing.scoring.guard import OutputError, write_errors
+
+    full = r"scores\.parquet: no space left on the device; nothing half-written"
+    with pytest.raises(OutputError, match=full), write_errors(tmp_path / "scores.parquet"):
+        raise OSError("IOError: No space left on device. Detail: [errno 28] No space left on device")
+    with pytest.raises(OSError, match="unrelated"), write_errors(tmp_path / "scores.parquet"):
+        raise OSError("unrelated")
