@@ -496,3 +496,19 @@ def test_a_full_disk_reported_by_arrow_without_an_errno_is_recognised(tmp_path: 
         raise OSError("IOError: No space left on device. Detail: [errno 28] No space left on device")
     with pytest.raises(OSError, match="unrelated"), write_errors(tmp_path / "scores.parquet"):
         raise OSError("unrelated")
+
+
+@pytest.mark.parametrize(
+    ("name", "extra", "message"),
+    [
+        ("articles.xlsx", [], "unknown file type '.xlsx'"),
+        ("articles.jsonl", ["--text-column", "body"], "row 1: no text column 'body' (columns: 'article_id', 'text')"),
+    ],
+)
+def test_an_input_every_row_would_fail_on_is_one_line_before_any_work(
+    model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, extra: list[str], message: str
+) -> None:
+    table = write_jsonl(tmp_path / name, articles(2))
+    assert predict(model, table, tmp_path / "scores.jsonl", *extra) == 2
+    assert message in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # no manifest, lock or work folder left

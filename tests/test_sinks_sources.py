@@ -12,7 +12,7 @@ import pytest
 
 from framing.errors import DataError
 from framing.scoring.sinks import AtomicSink, output_format
-from framing.scoring.sources import Reject, RejectCounts, SourceOptions, iter_source
+from framing.scoring.sources import Reject, RejectCounts, SourceOptions, check_input, iter_source
 
 
 class Rejects:
@@ -302,5 +302,8 @@ def test_article_table_is_split_into_paragraphs_with_metadata(tmp_path: Path) ->
 def test_table_without_text_column_names_row(tmp_path: Path) -> None:
     path = _jsonl(tmp_path / "rows.jsonl", [{"article_id": "x1", "body": "Talks resumed."}])
     with pytest.raises(DataError) as info:
-        list(iter_paragraphs(path, SourceOptions(unit="paragraph"), Rejects()))
-    assert str(info.value) == f"{path}, row 1: missing text column 'text'"
+        check_input(path, SourceOptions(unit="paragraph"))  # before any work
+    assert str(info.value) == f"{path}, row 1: no text column 'text' (columns: 'article_id', 'body'); set --text-column"
+    rejects = Rejects()
+    assert list(iter_paragraphs(path, SourceOptions(unit="paragraph"), rejects)) == []  # a later row: a reject
+    assert rejects.counts() == {"no text": 1}

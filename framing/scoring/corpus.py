@@ -47,6 +47,7 @@ from framing.scoring.sinks import FORMATS, AtomicSink
 from framing.scoring.sources import (
     ParagraphRecord,
     SourceOptions,
+    check_input,
     count_articles,
     input_fingerprint,
     iter_source,
@@ -387,6 +388,7 @@ def score_corpus(
     options = options or ScoringOptions()
     layout = _Layout(output_path, options.folder_format)
     check_paths(input_path, output_path, layout.side_paths())
+    check_input(input_path, source)
     if model_files is None and Path(model_uri).is_dir():
         model_files = file_hashes(model_folder(model_uri))
     settings = {

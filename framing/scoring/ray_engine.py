@@ -36,6 +36,7 @@ from framing.scoring.sources import (
     TEXT_SUFFIXES,
     MetadataKinds,
     SourceOptions,
+    check_input,
     input_files,
     iter_table_files,
     iter_text_files,
@@ -175,6 +176,7 @@ def score_with_ray(
     if output_dir.suffix:
         raise DataError(output_dir, "--engine ray writes a folder of Parquet parts; give a folder name")
     check_paths(input_path, output_dir, [])
+    check_input(input_path, source)
     files = input_files(input_path)
     with write_errors(output_dir), OutputLock(output_dir):
         _prepare_output(output_dir, options.overwrite)

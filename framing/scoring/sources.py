@@ -236,7 +236,8 @@ def _table_row(
 ) -> Iterator[ParagraphRecord | Reject]:
     reserved = {options.text_column, options.id_column, options.paragraph_column}
     if options.text_column not in record:
-        raise DataError(file, f"missing text column {options.text_column!r}", row)
+        yield Reject(str(file), row, f"no text: the row has no column {options.text_column!r}")
+        return
     text = record[options.text_column]
     if options.id_column and record.get(options.id_column) is not None:
         article_id = str(record[options.id_column])
@@ -301,6 +302,30 @@ def iter_table_files(
                 yield from _table_row(file, item[0], item[1], options, seen, kinds)
 
 
+def check_input(path: Path, options: SourceOptions) -> None:
+    """Fail before any work on what would otherwise fail every row: an unknown table type, a wrong text column.
+
+    Only the first readable row of the first table is looked at, so this is
+    cheap; later rows without the text column are rejects.
+    """
+    files = input_files(path)
+    if _has_suffix(files[0], TEXT_SUFFIXES):
+        return
+    for file in files:
+        detect_format(file, options.file_format)
+    for file in files:
+        for item in read_table(file, options.file_format, on_error="reject"):
+            if isinstance(item, Reject):
+                continue
+            row, record = item
+            if options.text_column not in record:
+                columns = ", ".join(map(repr, list(record)[:8]))
+                raise DataError(
+                    file, f"no text column {options.text_column!r} (columns: {columns}); set --text-column", row
+                )
+            return
+
+
 def iter_source(
     path: Path, options: SourceOptions, one_type_per_column: bool = False
 ) -> Iterator[ParagraphRecord | Reject]:
@@ -323,6 +348,7 @@ __all__ = [
     "Reject",
     "RejectCounts",
     "SourceOptions",
+    "check_input",
     "count_articles",
     "input_files",
     "input_fingerprint",
