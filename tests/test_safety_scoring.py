@@ -512,3 +512,13 @@ def test_an_input_every_row_would_fail_on_is_one_line_before_any_work(
     assert predict(model, table, tmp_path / "scores.jsonl", *extra) == 2
     assert message in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # no manifest, lock or work folder left
+
+
+def test_a_number_where_text_is_expected_is_named_as_such(model: Path, tmp_path: Path) -> None:
+    rows = [*articles(1), {"article_id": "n", "text": 42}, {"article_id": "e", "text": "  "}]
+    scores, rejects = score_table(model, write_jsonl(tmp_path / "a.jsonl", rows), tmp_path / "scores.jsonl")
+    assert scores["article_id"].tolist() == ["a0"]
+    assert [(r["row"], r["reason"]) for r in rejects] == [
+        (2, "not text: column 'text' holds int"),
+        (3, "empty article"),
+    ]

@@ -243,14 +243,11 @@ def _table_row(
         article_id = str(record[options.id_column])
     else:
         article_id = f"{file.stem}-{row}"
-    if not isinstance(text, str) or not text.strip():
-        yield Reject(
-            str(file),
-            row,
-            "empty article"
-            if text is None or isinstance(text, str)
-            else f"not text: column {options.text_column!r} holds {type(text).__name__}",
-        )
+    if text is not None and not isinstance(text, str):
+        yield Reject(str(file), row, f"not text: column {options.text_column!r} holds {type(text).__name__}")
+        return
+    if not text or not text.strip():
+        yield Reject(str(file), row, "empty article")
         return
     metadata = {k: v for k, v in record.items() if k not in reserved and (v is None or isinstance(v, METADATA_TYPES))}
     problem = kinds.conflict(metadata) if kinds is not None else None
