@@ -142,10 +142,12 @@ def test_annotation_loop_through_label_studio(
 
     server = ["--url", label_studio, "--api-key", ANNOTATORS["one@example.org"]]
     labels = ["--labels", *TINY_LABELS]
-    assert main(["annotate", "push", "--tasks", str(tasks), "--title", "loop test", *labels, *server]) == 0
+    push = ["annotate", "push", "--tasks", str(tasks), "--title", "loop test", "--annotators", "2"]
+    assert main([*push, *labels, *server]) == 0
     project = int(_out(capsys).split("project ")[1].split(":")[0])
 
     one, two = (LabelStudio(base_url=label_studio, api_key=token) for token in ANNOTATORS.values())
+    assert one.projects.get(id=project).maximum_annotations == 2
     listed = sorted(one.tasks.list(project=project), key=lambda t: t.id)
     assert len(listed) == 24 and listed[0].data["id"] and listed[0].data["weight"] > 0
     flipped = zip(listed[1:4], ("diplomacy", "humanitarian", "media_bias_claim"), strict=True)

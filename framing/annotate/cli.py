@@ -164,11 +164,13 @@ def _check(args: argparse.Namespace) -> int:
     suspects = label_issues(frame, labels, probabilities, config.data.task == "multiclass")
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
+    shown = suspects.head(args.top).assign(text=lambda f: f["text"].str.slice(0, 50))
+    for column in ("given", "suggested"):
+        shown[column] = shown[column].map(lambda names: ", ".join(names) or "(none)")
     for column in ("given", "suggested", "in_question"):
         suspects[column] = suspects[column].map(json.dumps)
     suspects.to_csv(output, index=False)
     print(f"{len(suspects)} likely label error(s) among {len(frame)} rows ({args.folds} grouped folds)")
-    shown = suspects.head(args.top).assign(text=lambda f: f["text"].str.slice(0, 60))
     print_table(shown.to_dict(orient="records"), ["rank", "id", "given", "suggested", "quality", "text"])
     print(f"wrote {output}")
     return 0
@@ -217,8 +219,8 @@ def _push(args: argparse.Namespace) -> int:
 
     server = server_from(args.url, args.api_key)
     tasks = read_tasks(Path(args.tasks))
-    project, imported = push(server, args.title, _label_config(args), tasks)
-    print(f"project {project}: {imported} tasks imported")
+    project, imported = push(server, args.title, _label_config(args), tasks, args.annotators)
+    print(f"project {project}: {imported} tasks imported, {args.annotators} annotator(s) per task")
     print(f"label at {server.url}/projects/{project}/data")
     return 0
 
@@ -305,6 +307,7 @@ def add_annotate_parser(commands: Any) -> None:
     push = steps.add_parser("push", help="create a Label Studio project with the labelling config and import tasks")
     push.add_argument("--tasks", required=True, help="tasks file from framing annotate sample")
     push.add_argument("--title", default="framing annotation")
+    push.add_argument("--annotators", type=int, default=1, help="annotators per task (2+ to measure agreement)")
     _add_label_options(push)
     _add_server_options(push)
     push.set_defaults(handler=_push)

@@ -79,10 +79,20 @@ def read_tasks(path: Path) -> list[dict[str, Any]]:
     return tasks
 
 
-def push(server: Server, title: str, label_config: str, tasks: Sequence[dict[str, Any]]) -> tuple[int, int]:
-    """Create a project with ``label_config`` and import ``tasks``; returns (project id, tasks imported)."""
+def push(
+    server: Server, title: str, label_config: str, tasks: Sequence[dict[str, Any]], annotators: int = 1
+) -> tuple[int, int]:
+    """Create a project with ``label_config`` and import ``tasks``; returns (project id, tasks imported).
+
+    ``annotators`` is how many people label each task (Label Studio's overlap, on every task):
+    two or more is what agreement is measured on.
+    """
+    if annotators < 1:
+        raise FramingError("--annotators must be at least 1")
     ls = client(server)
-    project = _call("create a project", server, ls.projects.create, title=title, label_config=label_config)
+    overlap = {"maximum_annotations": annotators, "overlap_cohort_percentage": 100}
+    create = ls.projects.create
+    project = _call("create a project", server, create, title=title, label_config=label_config, **overlap)
     imported = 0
     for start in range(0, len(tasks), BATCH):
         batch = list(tasks[start : start + BATCH])
