@@ -324,6 +324,27 @@ def test_sample_command_writes_label_studio_tasks(tmp_path: Path, capsys: pytest
     assert "sampled 12 paragraphs" in capsys.readouterr().out
 
 
+def test_sample_excludes_earlier_tasks(tmp_path: Path) -> None:
+    scores = _scores()
+    scores.to_parquet(tmp_path / "scores.parquet")
+    first = ["annotate", "sample", "--input", str(tmp_path / "scores.parquet"), "--n", "20", "--strategy", "random"]
+    assert main([*first, "--output", str(tmp_path / "round1.json")]) == 0
+    assert main([*first, "--output", str(tmp_path / "round2.json"), "--exclude", str(tmp_path / "round1.json")]) == 0
+    texts = [{t["data"]["text"] for t in json.loads((tmp_path / f"round{i}.json").read_text())} for i in (1, 2)]
+    assert len(texts[1]) == 20 and not texts[0] & texts[1]
+
+
+def test_server_commands_need_a_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("LABEL_STUDIO_URL", raising=False)
+    assert main(["annotate", "pull", "--project", "1", "--output", str(tmp_path / "export.json")]) == 2
+    assert "LABEL_STUDIO_URL" in capsys.readouterr().err
+    tasks = _write(tmp_path / "tasks.json", [{"data": {"text": "x"}}])
+    assert main(["annotate", "push", "--tasks", str(tasks), "--url", "http://127.0.0.1:9", "--api-key", "k"]) == 2
+    assert "cannot reach Label Studio at http://127.0.0.1:9" in capsys.readouterr().err
+
+
 def test_sample_refuses_a_corpus_without_a_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     corpus = tmp_path / "corpus.jsonl"
     corpus.write_text('{"article_id": "a", "text": "One paragraph."}\n')
@@ -383,6 +404,13 @@ def test_estimate_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert main([*args, "--output", str(tmp_path / "estimate.csv")]) == 0
     out = capsys.readouterr().out
     assert "30 labelled paragraphs" in out
+    as_csv = pd.read_json(tmp_path / "labelled.jsonl", lines=True).assign(labels=lambda f: f["labels"].map(json.dumps))
+    as_csv.to_csv(tmp_path / "labelled.csv", index=False)
+    args[3] = str(tmp_path / "labelled.csv")
+    assert main([*args, "--output", str(tmp_path / "estimate_from_csv.csv")]) == 0
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "estimate.csv"), pd.read_csv(tmp_path / "estimate_from_csv.csv")
+    )
     table = pd.read_csv(tmp_path / "estimate.csv").set_index("label")
     assert table.loc["x", "precision"] == pytest.approx(1.0)
     assert 0 < table.loc["x", "recall"] < 1

@@ -134,8 +134,25 @@ def read_labelled(path: Path) -> pd.DataFrame:
     missing = [c for c in ("article_id", "paragraph", "labels") if c not in frame.columns]
     if missing:
         raise DataError(path, f"missing column(s) {missing}; expected the output of framing annotate import")
-    frame["labels"] = [v if isinstance(v, list) else [] if v is None else list(v) for v in frame["labels"]]
+    frame["labels"] = [_label_list(value, path, row) for row, value in enumerate(frame["labels"], start=1)]
     return frame
+
+
+def _label_list(value: object, path: Path, row: int) -> list[str]:
+    """A list as written in JSON Lines or Parquet, or a JSON list in a CSV cell."""
+    import json
+
+    if value is None or (isinstance(value, float) and value != value):
+        return []
+    if isinstance(value, str):
+        text = value
+        try:
+            value = json.loads(text) if text.strip() else []
+        except json.JSONDecodeError:
+            raise DataError(path, f"labels is not a JSON list: {text[:80]!r}", row) from None
+    if not isinstance(value, list | tuple | np.ndarray):
+        raise DataError(path, f"labels is not a list: {value!r}", row)
+    return [str(v) for v in value]
 
 
 def estimate(labelled: pd.DataFrame, scores: pd.DataFrame, labels: Sequence[str], seed: int = 13) -> Estimate:

@@ -176,6 +176,7 @@ def resolve_export(
         row["annotators"] = sorted(item.annotations)
         row |= {"resolution": how, "votes": resolution.votes}
         row |= {key: value for key, value in item.data.items() if key not in _OWN}
+        row.setdefault("article_id", item.id)  # tasks made elsewhere may lack one; training groups by it
         result.rows.append(row)
     result.counts["unannotated"] = export.unannotated
     return result

@@ -205,6 +205,10 @@ def sample_paragraphs(
         raise FramingError(f"unknown strategy {options.strategy!r}; choose one of {', '.join(STRATEGIES)}")
     if options.n < 1:
         raise FramingError("--n must be at least 1")
+    if options.max_per_article is not None and options.max_per_article < 1:
+        raise FramingError("--max-per-article must be at least 1")
+    if not 0.0 < options.copy_threshold <= 1.0:
+        raise FramingError("--copy-threshold must be in (0, 1]")
     if not 0.0 <= options.random_share <= 1.0:
         raise FramingError("--random-share must be between 0 and 1")
     frame = scores[scores["text"].map(normalise_text) != ""].reset_index(drop=True)

@@ -44,7 +44,11 @@ def server_from(url: str | None, api_key: str | None) -> Server:
 
 def client(server: Server) -> Any:
     """An SDK client; connection problems surface as one-line errors at the first call."""
-    from label_studio_sdk import LabelStudio
+    import warnings
+
+    with warnings.catch_warnings():  # the SDK's pydantic-v1-style models warn on import; nothing to act on
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from label_studio_sdk import LabelStudio
 
     return LabelStudio(base_url=server.url, api_key=server.api_key)
 
