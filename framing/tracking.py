@@ -8,15 +8,16 @@ fingerprints, metrics, figures, tables and exactly one model.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import subprocess
 import tempfile
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import mlflow
 import pandas as pd
@@ -27,10 +28,12 @@ from mlflow.tracking import MlflowClient
 from framing.config import Config, TrackingConfig
 from framing.data.dataset import LabelledSet
 from framing.errors import FramingError, ModelLoadError
-from framing.models.base import TrainingTerminated
+from framing.models.base import StopSignal, TrainingTerminated
 from framing.package import Predictor, library_versions, load_package
 from framing.pyfunc_model import PACKAGE_ARTIFACT
 
+P = ParamSpec("P")
+R = TypeVar("R")
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 MODEL_NAME_IN_RUN = "model"
 DEFAULT_MODEL_NAME = "framing"
@@ -227,13 +230,27 @@ def _git_commit() -> tuple[str, bool] | None:
     return commit, dirty
 
 
+def _shielded(method: Callable[Concatenate[RunLogger, P], R]) -> Callable[Concatenate[RunLogger, P], R]:
+    """A logging call is never cut short by SIGTERM: MLflow would turn the interrupted database
+    write into its own error and traceback. The stop waits for the call to return."""
+
+    @functools.wraps(method)
+    def guarded(self: RunLogger, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self.stop.deferred():
+            return method(self, *args, **kwargs)
+
+    return guarded
+
+
 class RunLogger:
     """Logging calls for the active run; created by ``start_run``."""
 
-    def __init__(self, run: Any) -> None:
+    def __init__(self, run: Any, stop: StopSignal | None = None) -> None:
         self.run = run
         self.run_id: str = run.info.run_id
+        self.stop = stop or StopSignal()
 
+    @_shielded
     def log_config(self, config: Config) -> None:
         values = config.to_dict()
         mlflow.log_dict(values, "config.yaml")
@@ -252,6 +269,7 @@ class RunLogger:
             tags["git_dirty"] = str(git[1]).lower()
         mlflow.set_tags(tags)
 
+    @_shielded
     def log_split(self, split: LabelledSet, fingerprint: str) -> None:
         """Register the split as an MLflow dataset input (name, digest, source, schema)."""
         frame = split.to_frame()
@@ -264,19 +282,23 @@ class RunLogger:
         mlflow.log_param(f"data.{split.name}_sha256", fingerprint)
         mlflow.log_param(f"data.{split.name}_rows", len(split))
 
+    @_shielded
     def log_metrics(self, metrics: Mapping[str, float], prefix: str = "") -> None:
         mlflow.log_metrics({f"{prefix}{name}": value for name, value in metrics.items()})
 
+    @_shielded
     def log_step_metrics(self, metrics: dict[str, float], step: int) -> None:
         """Metrics of one training step or epoch, plotted against ``step`` in the UI."""
         mlflow.log_metrics(metrics, step=step)
 
+    @_shielded
     def log_figure(self, figure: Any, path: str) -> None:
         import matplotlib.pyplot as plt
 
         mlflow.log_figure(figure, path)
         plt.close(figure)
 
+    @_shielded
     def log_table(self, frame: pd.DataFrame, path: str) -> None:
         """Log as an MLflow table (viewable in the UI) and as CSV."""
         mlflow.log_table(frame, artifact_file=f"{path}.json")
@@ -285,12 +307,15 @@ class RunLogger:
             frame.to_csv(target, index=False)
             mlflow.log_artifact(str(target), artifact_path=str(Path(path).parent) if "/" in path else None)
 
+    @_shielded
     def log_text(self, text: str, path: str) -> None:
         mlflow.log_text(text, path)
 
+    @_shielded
     def log_artifact(self, path: Path, artifact_path: str | None = None) -> None:
         mlflow.log_artifact(str(path), artifact_path=artifact_path)
 
+    @_shielded
     def log_model(self, predictor: Predictor, example_texts: list[str]) -> str:
         """Log the single model of the run as a pyfunc defined from code; returns its URI."""
         example = pd.DataFrame({"text": example_texts})
@@ -322,20 +347,28 @@ class RunLogger:
 
 
 @contextmanager
-def start_run(config: Config, run_id: str | None = None) -> Iterator[RunLogger]:
-    """Open a run (or reopen ``run_id`` to resume it); an exception ends it FAILED."""
+def start_run(config: Config, run_id: str | None = None, stop: StopSignal | None = None) -> Iterator[RunLogger]:
+    """Open a run (or reopen ``run_id`` to resume it); an exception ends it FAILED, SIGTERM KILLED.
+
+    With ``stop`` (the SIGTERM handler's signal), a SIGTERM while the run is
+    being opened waits until it can end the run KILLED, and one after the
+    work is done lets the run end FINISHED: neither leaves it RUNNING.
+    """
+    stop = stop or StopSignal()
     experiment_id = use_tracking(config.tracking)
     # Inside a sweep's parent run, a training run is its nested child.
     nested = mlflow.active_run() is not None
-    if run_id is not None:
-        opened = mlflow.start_run(run_id=run_id, nested=nested)
-    else:
-        opened = mlflow.start_run(experiment_id=experiment_id, run_name=config.tracking.run_name, nested=nested)
-    with opened as run:
+    with stop.held():
+        if run_id is not None:
+            opened = mlflow.start_run(run_id=run_id, nested=nested)
+        else:
+            opened = mlflow.start_run(experiment_id=experiment_id, run_name=config.tracking.run_name, nested=nested)
+    with opened as run, killed_on_termination():
+        stop.check()
         if run_id is None and config.tracking.tags:
             mlflow.set_tags(config.tracking.tags)
-        with killed_on_termination():
-            yield RunLogger(run)
+        yield RunLogger(run, stop)
+        stop.deferring = True  # finished: a late SIGTERM is re-sent once the run has ended (training.sigterm_stops)
 
 
 @contextmanager

@@ -69,6 +69,8 @@ def file_fingerprint(path: Path) -> str:
 def sigterm_stops(stop: StopSignal) -> Iterator[StopSignal]:
     """While inside, SIGTERM calls ``stop.request()``: the open run ends KILLED instead of staying RUNNING.
 
+    A SIGTERM held until the run ended FINISHED is sent again on the way out,
+    to the handler that was there before (a sweep's, or the default one).
     Signal handlers can only be set from the main thread; elsewhere (a
     caller's worker thread) SIGTERM keeps its default effect.
     """
@@ -81,6 +83,8 @@ def sigterm_stops(stop: StopSignal) -> Iterator[StopSignal]:
         yield stop
     finally:
         signal.signal(signal.SIGTERM, previous)
+    if stop.requested and not stop.raised:  # held until the run ended: now the caller's handler decides
+        signal.raise_signal(signal.SIGTERM)
 
 
 def prepare_data(config: Config) -> Splits:
@@ -159,7 +163,7 @@ def run_training(config: Config) -> TrainingResult:
         if resume_run_id is None:
             raise ConfigError(f"resume=true: no checkpoint of a run with this config (looked in {checkpoints})")
     stop = StopSignal(resumable=checkpoints is not None)
-    with sigterm_stops(stop), tracking.start_run(config, run_id=resume_run_id) as logger:
+    with sigterm_stops(stop), tracking.start_run(config, run_id=resume_run_id, stop=stop) as logger:
         if checkpoints and not config.resume:
             remove_checkpoints(checkpoints)
             save_run_id(checkpoints, logger.run_id)
@@ -202,7 +206,8 @@ def run_training(config: Config) -> TrainingResult:
         logger.log_metrics(metrics)
 
         model_uri = logger.log_model(predictor, splits.validation.texts[:3])
-        tracking.verify_logged_model(model_uri, splits.validation.texts[:3], labels)
+        with stop.deferred():
+            tracking.verify_logged_model(model_uri, splits.validation.texts[:3], labels)
         result = TrainingResult(
             run_id=logger.run_id,
             model_uri=model_uri,
@@ -211,7 +216,10 @@ def run_training(config: Config) -> TrainingResult:
             metrics=metrics,
         )
         if config.tracking.model_name:
-            result.registered_version = tracking.register(model_uri, config.tracking.model_name, config.tracking.alias)
+            with stop.deferred():
+                result.registered_version = tracking.register(
+                    model_uri, config.tracking.model_name, config.tracking.alias
+                )
     if checkpoints:
         remove_checkpoints(checkpoints)
     return result

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import socket
 import sqlite3
@@ -233,6 +234,63 @@ def test_sigterm_during_baseline_training_marks_the_run_killed(
     (run,) = _runs()
     assert run.info.status == "KILLED"
     assert signal.getsignal(signal.SIGTERM) is previous, "the handler is removed after training"
+
+
+def test_sigterm_while_the_run_opens_still_ends_it_killed(
+    tiny_overrides: list[str], mlflow_store: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import mlflow
+
+    start_run = mlflow.start_run
+
+    def start_then_terminated(*args: Any, **kwargs: Any) -> Any:
+        run = start_run(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGTERM)  # the run exists but is not yet guarded
+        time.sleep(0.5)
+        return run
+
+    monkeypatch.setattr(mlflow, "start_run", start_then_terminated)
+    assert main(["train", *tiny_overrides]) == 143
+    assert _error(capsys) == "error: training stopped by SIGTERM; the run is marked KILLED"
+    (run,) = _runs()
+    assert run.info.status == "KILLED"
+
+
+def _run_statuses(database: Path) -> list[str]:
+    if not database.is_file():
+        return []
+    try:
+        with sqlite3.connect(database, timeout=1) as connection:
+            return [row[0] for row in connection.execute("SELECT status FROM runs")]
+    except sqlite3.OperationalError:  # tables not created yet
+        return []
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_sigterm_at_a_random_moment_of_a_run_never_leaves_it_running(
+    tiny_overrides: list[str], mlflow_store: str, seed: int
+) -> None:
+    database = Path(mlflow_store.removeprefix("sqlite:///"))
+    process = subprocess.Popen(
+        [sys.executable, str(PROJECT_ROOT / "train.py"), *tiny_overrides],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not _run_statuses(database) and process.poll() is None:
+            assert time.monotonic() < deadline, "no run opened"
+            time.sleep(0.02)
+        time.sleep(random.Random(seed).uniform(0.0, 3.0))
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert "Traceback" not in stderr
+    assert process.returncode in (0, 143, -signal.SIGTERM), stderr
+    assert _run_statuses(database) in (["KILLED"], ["FINISHED"])
 
 
 def _losses_logged(database: Path) -> int:

@@ -46,17 +46,19 @@ class TrainingTerminated(FramingError):
 
 @dataclass
 class StopSignal:
-    """A stop request (SIGTERM) that a training loop may defer to a point where it can checkpoint.
+    """A stop request (SIGTERM) that training may defer to a point where it can act on it safely.
 
-    Outside ``deferred()`` a request raises ``TrainingTerminated`` at once.
-    Inside, it only sets ``requested``: the loop finishes the optimiser step,
-    writes its checkpoint and calls ``stop()``, so ``resume=true`` continues
-    from exactly there. ``resumable`` says whether the family keeps
-    checkpoints at all, for the message.
+    Outside ``deferred()`` and ``held()`` a request raises ``TrainingTerminated``
+    at once. Inside ``deferred()`` (a training loop) it only sets ``requested``:
+    the loop finishes the optimiser step, writes its checkpoint and calls
+    ``stop()``, so ``resume=true`` continues from exactly there. Inside
+    ``held()`` (a run being opened or closed) it waits for ``check()``.
+    ``resumable`` says whether the family keeps checkpoints, for the message.
     """
 
     resumable: bool = False
     requested: bool = False
+    raised: bool = False
     deferring: bool = field(default=False, repr=False)
 
     def request(self) -> None:
@@ -64,22 +66,42 @@ class StopSignal:
         already = self.requested
         self.requested = True
         if already or not self.deferring:
-            raise TrainingTerminated(self.resumable)
+            self._raise(self.resumable)
+
+    def _raise(self, resumable: bool) -> None:
+        self.deferring = False
+        self.raised = True
+        raise TrainingTerminated(resumable)
+
+    def check(self) -> None:
+        """Act on a request that arrived while it was held."""
+        if self.requested and not self.raised:
+            self._raise(self.resumable)
 
     @contextmanager
-    def deferred(self) -> Iterator[None]:
-        self.deferring = True
+    def held(self) -> Iterator[None]:
+        """A request inside only sets ``requested`` (for a step that must not be cut short)."""
+        before, self.deferring = self.deferring, True
         try:
             yield
         finally:
-            self.deferring = False
-        if self.requested:  # the loop ended without reaching a checkpoint
-            raise TrainingTerminated(self.resumable)
+            self.deferring = before
+
+    @contextmanager
+    def deferred(self) -> Iterator[None]:
+        """A training loop or a logging call: a request waits for ``stop()`` or the end of the block.
+
+        Nested inside another deferred block, the outer one decides when to act.
+        """
+        outermost = not self.deferring
+        with self.held():
+            yield
+        if outermost:
+            self.check()
 
     def stop(self) -> None:
         """Called by a loop that has just saved a resumable checkpoint."""
-        self.deferring = False
-        raise TrainingTerminated(resumable=True)
+        self._raise(resumable=True)
 
 
 @dataclass
