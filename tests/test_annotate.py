@@ -94,6 +94,20 @@ def test_alpha_and_kappa_match_the_hand_worked_values(tmp_path: Path) -> None:
     assert three["a"].items == 4
 
 
+def test_choices_without_a_type_and_other_result_types(tmp_path: Path) -> None:
+    untyped = [
+        {"data": {"text": f"p{i}"}, "id": i, "annotations": [
+            {"completed_by": 1, "result": [{"from_name": "x", "to_name": "t", "value": {"choices": a}}]},
+            {"completed_by": 2, "result": [{"from_name": "x", "to_name": "t", "value": {"choices": b}},
+                                           {"from_name": "note", "type": "textarea", "value": {"text": ["hm"]}}]},
+        ]}
+        for i, (a, b) in enumerate([(["a"], ["a"]), (["a"], []), ([], []), (["a"], ["a"]), ([], [])])
+    ]  # fmt: skip
+    result = agreement(read_exports([_write(tmp_path / "untyped.json", untyped)]), ["a"])[0]
+    # o11=4, o00=4, o01=o10=1; n0=n1=5: alpha = 1 - 9/25
+    assert result.alpha == pytest.approx(0.64)
+
+
 def test_alpha_is_undefined_without_variation() -> None:
     assert math.isnan(krippendorff_alpha(np.zeros((2, 4))))
     assert math.isnan(cohen_kappa(np.ones(3), np.ones(3)))

@@ -128,7 +128,7 @@ def _agreement(args: argparse.Namespace) -> int:
     from framing.annotate.agreement import agreement, agreement_table
     from framing.annotate.export import read_exports
 
-    export = read_exports([Path(p) for p in args.input], args.from_name, args.labels)
+    export = read_exports([Path(p) for p in args.input], args.from_name)
     labels = list(args.labels) if args.labels else export.labels_seen()
     if not labels:
         raise FramingError("no label was chosen in the exports; pass --labels to report on them anyway")

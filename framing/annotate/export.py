@@ -97,8 +97,8 @@ def chosen_labels(result: Any, from_name: str | None = None) -> frozenset[str]:
     """The union of the ``choices`` in an annotation's (or prediction's) result."""
     labels: set[str] = set()
     for region in result or []:
-        if not isinstance(region, dict) or region.get("type") != "choices":
-            continue
+        if not isinstance(region, dict) or region.get("type", "choices") != "choices":
+            continue  # labels, spans, text areas: not what this project reads
         if from_name is not None and region.get("from_name") != from_name:
             continue
         labels.update(str(choice) for choice in (region.get("value") or {}).get("choices") or [])
@@ -106,7 +106,9 @@ def chosen_labels(result: Any, from_name: str | None = None) -> frozenset[str]:
 
 
 def _from_names(result: Any) -> set[str]:
-    return {str(r.get("from_name")) for r in result or [] if isinstance(r, dict) and r.get("type") == "choices"}
+    return {
+        str(r.get("from_name")) for r in result or [] if isinstance(r, dict) and r.get("type", "choices") == "choices"
+    }
 
 
 def _load(path: Path) -> list[Any]:
