@@ -160,9 +160,9 @@ def _quoted(value: str) -> str:
 
 def _promote(args: argparse.Namespace) -> int:
     from framing.config import TrackingConfig
-    from framing.tracking import promote, use_tracking_uri
+    from framing.tracking import promote, use_reachable_store
 
-    use_tracking_uri(TrackingConfig(uri=args.tracking_uri))
+    use_reachable_store(TrackingConfig(uri=args.tracking_uri))
     version = promote(args.run_id, args.name, args.alias)
     print(f"registered runs:/{args.run_id}/model as {args.name} version {version}, alias {args.alias}")
     print(f"model_uri: models:/{args.name}@{args.alias}")

@@ -108,9 +108,9 @@ def compare_runs(
     import mlflow
 
     from framing.config import TrackingConfig
-    from framing.tracking import use_tracking_uri
+    from framing.tracking import use_reachable_store
 
-    use_tracking_uri(TrackingConfig(uri=tracking_uri))
+    use_reachable_store(TrackingConfig(uri=tracking_uri))
     if mlflow.get_experiment_by_name(experiment) is None:
         raise FramingError(f"no experiment named {experiment!r} in {mlflow.get_tracking_uri()}")
     try:

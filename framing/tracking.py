@@ -147,7 +147,8 @@ def _unreachable(uri: str, exc: BaseException) -> TrackingStoreError:
     return TrackingStoreError(
         f"tracking server {uri} did not answer ({_short_reason(exc)}; {timeout} s timeout, {retries} retries): "
         "check that the server is running and the URI (tracking.uri or MLFLOW_TRACKING_URI) is right; "
-        "tracking.request_timeout and tracking.request_max_retries set how long to wait"
+        f"tracking.request_timeout and tracking.request_max_retries ({REQUEST_TIMEOUT_ENV}, {REQUEST_RETRIES_ENV}) "
+        "set how long to wait"
     )
 
 
@@ -161,12 +162,25 @@ def check_store(config: TrackingConfig) -> str:
     path = _local_store_path(uri)
     if path is not None:
         _check_local_store(uri, path)
-        return uri
+    else:
+        _probe_server(uri)
+    return uri
+
+
+def use_reachable_store(config: TrackingConfig) -> str:
+    """Point MLflow at the store for reading (compare, promote); a server must answer. Returns the URI."""
+    uri = use_tracking_uri(config)
+    if _local_store_path(uri) is None:
+        _probe_server(uri)
+    return uri
+
+
+def _probe_server(uri: str) -> None:
+    """One small request, within the request timeout and retries set by ``apply_request_settings``."""
     try:
         MlflowClient().search_experiments(max_results=1)
     except Exception as exc:  # MLflow wraps connection errors, timeouts and HTTP errors in several types
         raise _unreachable(uri, exc) from None
-    return uri
 
 
 def use_tracking(config: TrackingConfig) -> str:

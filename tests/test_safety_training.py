@@ -132,8 +132,21 @@ def test_an_unreachable_tracking_server_fails_fast_with_one_line(tiny_overrides:
     assert done.stderr.strip().splitlines() == [
         "error: tracking server http://127.0.0.1:9 did not answer (Connection refused; 5 s timeout, 2 retries): "
         "check that the server is running and the URI (tracking.uri or MLFLOW_TRACKING_URI) is right; "
-        "tracking.request_timeout and tracking.request_max_retries set how long to wait"
+        "tracking.request_timeout and tracking.request_max_retries "
+        "(MLFLOW_HTTP_REQUEST_TIMEOUT, MLFLOW_HTTP_REQUEST_MAX_RETRIES) set how long to wait"
     ]
+
+
+@pytest.mark.parametrize("command", [["promote", "0123abcd"], ["compare"]])
+def test_promote_and_compare_name_an_unreachable_server(
+    command: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(REQUEST_TIMEOUT_ENV, "2")
+    monkeypatch.setenv(REQUEST_RETRIES_ENV, "0")
+    assert main([*command, "--tracking-uri", "http://127.0.0.1:9"]) == 2
+    assert _error(capsys).startswith(
+        "error: tracking server http://127.0.0.1:9 did not answer (Connection refused; 2 s timeout, 0 retries)"
+    )
 
 
 @pytest.fixture
