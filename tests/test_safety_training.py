@@ -452,6 +452,25 @@ def test_an_over_long_paragraph_is_refused_by_the_length_limit(
     assert "train: 15 rows, 8 groups, 1 rejected" in capsys.readouterr().out
 
 
+def test_a_malformed_line_is_skipped_and_counted_under_bad_rows_skip(
+    tiny_overrides: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from framing.config import load_config
+    from framing.data.dataset import load_splits
+
+    lines = [json.dumps(row) for row in _tiny_rows("train")]
+    lines.insert(3, '{"id": "broken", "text": ')
+    train = tmp_path / "malformed.jsonl"
+    train.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    overrides = _with_train(tiny_overrides, train)
+    assert main(["validate", *overrides]) == 2
+    assert _error(capsys) == f"error: {train}, row 4: malformed JSON: Expecting value (column 25)"
+    assert main(["validate", *overrides, "data.bad_rows=skip"]) == 0
+    assert "train: 16 rows, 8 groups, 1 rejected" in capsys.readouterr().out
+    (reject,) = load_splits(load_config([*overrides, "data.bad_rows=skip"]).data).rejects
+    assert (reject.path, reject.row) == (str(train), 4) and reject.problem.startswith("bad JSON line")
+
+
 # ---------------------------------------------------------------- 12: CLI arguments
 
 

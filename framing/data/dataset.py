@@ -1,8 +1,8 @@
 """Validate labelled rows into a ``LabelledSet`` and load the train/validation/test splits.
 
 Every problem names the file and row. With ``data.bad_rows: skip`` a bad row
-is not dropped silently: it becomes a ``Reject`` that the run counts, writes to
-a rejects file and logs to MLflow. File-level problems (a missing column) are
+(or a line the reader cannot parse) is not dropped silently: it becomes a
+``Reject`` that the run counts, writes to a rejects file and logs to MLflow. File-level problems (a missing column) are
 always fatal because no row could be right.
 """
 
@@ -33,7 +33,7 @@ class Reject:
     """A row left out under ``bad_rows: skip``, with the reason."""
 
     path: str
-    row: int
+    row: int | None  # None: the file as a whole (an empty file)
     problem: str
 
 
@@ -204,16 +204,29 @@ def _adapter_records(path: Path, config: DataConfig) -> tuple[Iterator[tuple[int
     return records, config.model_copy(update=columns), counts
 
 
+def _rows_rejecting(path: Path, config: DataConfig, rejects: list[Reject]) -> Iterator[tuple[int, Record]]:
+    """Rows of the file under ``bad_rows: skip``: a line the reader cannot parse becomes a reject too."""
+    from framing.formats import read_table
+
+    for item in read_table(path, config.format, on_error="reject"):
+        if isinstance(item, tuple):
+            yield item
+        else:
+            rejects.append(Reject(str(path), item.row, item.reason))
+
+
 def read_labelled(path: Path, name: str, config: DataConfig, known_labels: Iterable[str] | None) -> LabelledSet:
     """Read and validate one split file; raise or collect rejects per ``bad_rows``."""
     known = set(known_labels) if known_labels is not None else None
-    counts: AdapterCounts | None = None
+    result = LabelledSet(name=name, path=path, ids=[], texts=[], groups=[], labels=[])
+    records: Iterator[tuple[int, Record]]
     if config.adapter != "generic":
-        records, config, counts = _adapter_records(path, config)
+        records, config, result.source_counts = _adapter_records(path, config)
+    elif config.bad_rows == "skip":
+        records = _rows_rejecting(path, config, result.rejects)  # malformed lines join the rejects as read
     else:
         records = read_records(path, config.format)
     required = _required_columns(config)
-    result = LabelledSet(name=name, path=path, ids=[], texts=[], groups=[], labels=[], source_counts=counts)
     seen_ids: dict[str, int] = {}
     for row, record in records:
         missing = [c for c in required if c not in record]
