@@ -194,7 +194,9 @@ def _estimate(args: argparse.Namespace) -> int:
 
     labelled = read_labelled(Path(args.labelled))
     scores, labels = read_scores(Path(args.scores))
-    result = estimate(labelled, scores, labels, seed=args.seed)
+    if args.bootstrap < 100:
+        raise FramingError("--bootstrap needs at least 100 resamples for a 95% interval")
+    result = estimate(labelled, scores, labels, seed=args.seed, n_boot=args.bootstrap)
     print(f"{result.rows} labelled paragraphs from {result.articles} articles; 95% bootstrap intervals over articles")
     rows = []
     for row in result.table.to_dict(orient="records"):
@@ -302,6 +304,7 @@ def add_annotate_parser(commands: Any) -> None:
     est.add_argument("--scores", required=True, help="the scores the sample was drawn from")
     est.add_argument("--output", help="also write the table as CSV")
     est.add_argument("--seed", type=int, default=13, help="bootstrap seed")
+    est.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples of the articles")
     est.set_defaults(handler=_estimate)
 
     push = steps.add_parser("push", help="create a Label Studio project with the labelling config and import tasks")

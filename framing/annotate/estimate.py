@@ -155,7 +155,9 @@ def _label_list(value: object, path: Path, row: int) -> list[str]:
     return [str(v) for v in value]
 
 
-def estimate(labelled: pd.DataFrame, scores: pd.DataFrame, labels: Sequence[str], seed: int = 13) -> Estimate:
+def estimate(
+    labelled: pd.DataFrame, scores: pd.DataFrame, labels: Sequence[str], seed: int = 13, n_boot: int = BOOTSTRAP
+) -> Estimate:
     """Match, weight and estimate; notes say when the sample cannot speak for the corpus."""
     notes = []
     if "weight" not in labelled.columns or labelled["weight"].isna().all():
@@ -169,5 +171,5 @@ def estimate(labelled: pd.DataFrame, scores: pd.DataFrame, labels: Sequence[str]
         raise DataError("--scores", "no labelled paragraph matches a scored one on (article_id, paragraph)")
     if unmatched:
         notes.append(f"{unmatched} labelled paragraph(s) not in the scores were left out")
-    table = estimate_metrics(merged, labels, seed=seed)
+    table = estimate_metrics(merged, labels, n_boot=n_boot, seed=seed)
     return Estimate(table, len(merged), int(merged["article_id"].nunique()), unmatched, notes)
