@@ -1,9 +1,10 @@
 """Everything MLflow: the only module of the package that imports ``mlflow``.
 
 The rest of the package computes plain values; this module decides where runs
-go (embedded SQLite store by default, a server when configured), owns the run's
-life cycle (a crash ends it FAILED, never RUNNING) and logs config, data
-fingerprints, metrics, figures, tables and exactly one model.
+go (embedded SQLite store by default, a server when configured) and checks
+that it can be written or reached, owns the run's life cycle (a crash ends it
+FAILED, SIGTERM KILLED, never RUNNING) and logs config, data fingerprints,
+metrics, figures, tables and exactly one model, which it loads back once.
 """
 
 from __future__ import annotations
@@ -131,21 +132,25 @@ def _check_local_store(uri: str, path: Path) -> None:
         )
 
 
-def _short_reason(exc: BaseException) -> str:
-    """The useful part of MLflow's long request error: "Connection refused", "Read timed out"."""
+def _connection_problem(exc: BaseException) -> str | None:
+    """The useful part of MLflow's long request error ("Connection refused", "Read timed out"), if it is one."""
     text = " ".join(str(exc).split())
     for pattern in (r"\[Errno -?\d+\] ([^'\")\]]+)", r"(Read timed out|Connect timeout|timed out)"):
         match = re.search(pattern, text)
         if match:
             return match.group(1).strip()
-    return text[:200]
+    return None
 
 
 def _unreachable(uri: str, exc: BaseException) -> TrackingStoreError:
+    problem = _connection_problem(exc)
+    if problem is None:  # it answered, with an error (authentication, a proxy's page, ...)
+        text = " ".join(str(exc).split())
+        return TrackingStoreError(f"tracking server {uri} refused a request: {text[:300]}")
     timeout = os.environ.get(REQUEST_TIMEOUT_ENV, DEFAULT_REQUEST_TIMEOUT)
     retries = os.environ.get(REQUEST_RETRIES_ENV, DEFAULT_REQUEST_MAX_RETRIES)
     return TrackingStoreError(
-        f"tracking server {uri} did not answer ({_short_reason(exc)}; {timeout} s timeout, {retries} retries): "
+        f"tracking server {uri} did not answer ({problem}; {timeout} s timeout, {retries} retries): "
         "check that the server is running and the URI (tracking.uri or MLFLOW_TRACKING_URI) is right; "
         f"tracking.request_timeout and tracking.request_max_retries ({REQUEST_TIMEOUT_ENV}, {REQUEST_RETRIES_ENV}) "
         "set how long to wait"

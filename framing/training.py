@@ -1,8 +1,9 @@
 """One training run, in clear phases: data -> fit -> thresholds -> evaluate -> log.
 
-Data is read and checked before a run is opened, so a bad file never leaves an
-empty run behind; everything after that happens inside the MLflow run, so a
-crash marks it FAILED.
+The store, the data and the settings that depend on it are checked before a
+run is opened, so a bad file never leaves an empty run behind; everything after
+that happens inside the MLflow run, so a crash marks it FAILED and SIGTERM
+KILLED, and a run is FINISHED only once its logged model loads and predicts.
 """
 
 from __future__ import annotations

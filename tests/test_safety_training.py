@@ -175,6 +175,42 @@ def test_request_timeout_and_retries_are_settings(
     assert "timed out" in line and "1 s timeout, 0 retries" in line
 
 
+@pytest.fixture
+def refusing_server() -> Iterator[str]:
+    """An HTTP server that answers every request with 401, as one behind authentication does."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class Refuse(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(401)
+            self.end_headers()
+            self.wfile.write(b"Unauthorized")
+
+        do_POST = do_GET
+
+        def log_message(self, *args: Any) -> None:
+            return None
+
+    server = HTTPServer(("127.0.0.1", 0), Refuse)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_server_that_refuses_requests_is_one_line(
+    refusing_server: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(REQUEST_TIMEOUT_ENV, "2")
+    monkeypatch.setenv(REQUEST_RETRIES_ENV, "0")
+    assert main(["compare", "--tracking-uri", refusing_server]) == 2
+    line = _error(capsys)
+    assert line.startswith(f"error: tracking server {refusing_server} refused a request: ")
+    assert "401" in line
+
+
 def test_request_settings_keep_exported_variables_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(REQUEST_TIMEOUT_ENV, "30")
     monkeypatch.setenv(REQUEST_RETRIES_ENV, "1")
