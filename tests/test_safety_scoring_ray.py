@@ -67,8 +67,24 @@ def test_overwrite_of_a_ray_output_refuses_files_no_ray_run_wrote(tmp_path: Path
     assert list(output.iterdir()) == []
 
 
-def test_ray_with_limit_keeps_the_rejects_of_what_it_read(tmp_path: Path) -> None:
+def test_ray_with_limit_keeps_the_rejects_of_what_it_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from framing.scoring.ray_engine import REJECTS, RUN_RECORD, score_with_ray
+
+    executions: list[str] = []  # the driver's calls that run a Ray dataset (not Ray's own calls inside them)
+    depth = [0]
+    for method in ("write_parquet", "take_all", "take", "iter_rows", "iter_batches", "materialize", "count"):
+        original = getattr(ray.data.Dataset, method)
+
+        def counted(self: Any, *args: Any, _name: str = method, _original: Any = original, **kwargs: Any) -> Any:
+            if not depth[0]:
+                executions.append(_name)
+            depth[0] += 1
+            try:
+                return _original(self, *args, **kwargs)
+            finally:
+                depth[0] -= 1
+
+        monkeypatch.setattr(ray.data.Dataset, method, counted)
 
     data = {name: write_split(tmp_path / f"{name}.jsonl", ids) for name, ids in SPLIT_OF.items()}
     model = save_tiny_model(data, tmp_path / "model")
@@ -83,6 +99,7 @@ def test_ray_with_limit_keeps_the_rejects_of_what_it_read(tmp_path: Path) -> Non
         )
     finally:
         ray.shutdown()
+    assert executions == ["write_parquet"]  # the corpus is read and split once
     parts = sorted(output.glob("*.parquet"))
     assert len(pd.concat([pd.read_parquet(p) for p in parts])) == summary.paragraphs == 3
     assert summary.rejects == {"empty article": 1}
