@@ -19,6 +19,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -69,9 +70,11 @@ class OutputLock:
         except Timeout:
             owner = self._lock.owner
             who = f"pid {owner.pid} on host {owner.hostname}" if owner else "another process"
+            elsewhere = owner is not None and owner.hostname != socket.gethostname()
+            hint = f"; if that run is gone, delete {self.path}" if elsewhere else ""  # this host checks its own pids
             raise OutputError(
                 f"{self.output} is being written by another scoring run ({who}, lock {self.path}); "
-                "wait for it to finish or choose another --output"
+                f"wait for it to finish or choose another --output{hint}"
             ) from None
         return self
 
