@@ -53,15 +53,25 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _print_metrics(metrics: dict[str, float], labels: list[str]) -> None:
+    """The split's per-label table and headline F1, each test number with its 95% interval."""
+    from framing.results import with_interval
+
     split = "test" if any(k.startswith("test/") for k in metrics) else "validation"
-    print(f"\n{split} metrics at tuned thresholds")
-    print(f"{'label':<22}{'precision':>10}{'recall':>9}{'f1':>8}{'pr_auc':>9}{'support':>9}")
-    for label in labels:
-        row = [metrics.get(f"{split}/tuned/{label}/{m}", float("nan")) for m in ("precision", "recall", "f1", "pr_auc")]
-        support = int(metrics.get(f"{split}/tuned/{label}/support", 0))
-        print(f"{label:<22}{row[0]:>10.3f}{row[1]:>9.3f}{row[2]:>8.3f}{row[3]:>9.3f}{support:>9}")
+    tuned = f"{split}/tuned/"
     print(
-        f"micro F1 {metrics[f'{split}/tuned/f1_micro']:.3f}   macro F1 {metrics[f'{split}/tuned/f1_macro']:.3f}"
+        f"\n{split} metrics at tuned thresholds"
+        + (" (95% bootstrap intervals over articles)" if split == "test" else "")
+    )
+    width = 24 if split == "test" else 10
+    print(f"{'label':<22}{'precision':>{width}}{'recall':>{width}}{'f1':>{width}}{'pr_auc':>{width}}{'support':>9}")
+    for label in labels:
+        cells = [
+            with_interval(metrics, f"{tuned}{label}/{m}") or "nan" for m in ("precision", "recall", "f1", "pr_auc")
+        ]
+        support = int(metrics.get(f"{tuned}{label}/support", 0))
+        print(f"{label:<22}" + "".join(f"{cell:>{width}}" for cell in cells) + f"{support:>9}")
+    print(
+        f"micro F1 {with_interval(metrics, tuned + 'f1_micro')}   macro F1 {with_interval(metrics, tuned + 'f1_macro')}"
         f"   (default 0.5 thresholds: micro {metrics[f'{split}/default/f1_micro']:.3f},"
         f" macro {metrics[f'{split}/default/f1_macro']:.3f})"
     )
@@ -127,22 +137,49 @@ def _champion_model(tracking_uri: str | None) -> str:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from framing.compare import KEY_PARAMS, compare_runs, to_markdown, write_comparison
+    if args.runs:
+        return _compare_pair(args)
+    from framing.compare import KEY_PARAMS, compare_runs, legend, markdown_table, param_filter, write_comparison
 
     filters = list(args.filter or [])
     filters += [f"tags.`{k}` = '{_quoted(v)}'" for k, v in (_key_value(t) for t in args.tag or [])]
-    filters += [f"params.`{k}` = '{_quoted(v)}'" for k, v in (_key_value(p) for p in args.param or [])]
+    filters += [param_filter(k, v) for k, v in (_key_value(p) for p in args.param or [])]
     comparison = compare_runs(
         args.experiment,
         " and ".join(filters),
         params=args.params or KEY_PARAMS,
         tracking_uri=args.tracking_uri,
         run_names=args.run_name or (),
+        rank_metric=args.rank_by,
     )
-    print(to_markdown(comparison))
-    print(f"{len(comparison.table)} runs; * marks the best per column (lowest for seconds and size)")
+    print(markdown_table(comparison.marked()))
+    if not comparison.cv_table.empty:
+        print("\ncross-validation runs (mean ± std over test folds; not ranked with single runs):")
+        print(markdown_table(comparison.cv_table))
+    print(f"{len(comparison.table)} runs. {legend(comparison)}")
     for path in args.output or []:
         print(f"wrote {write_comparison(comparison, Path(path))}")
+    return 0
+
+
+def _compare_pair(args: argparse.Namespace) -> int:
+    """``framing compare RUN_A RUN_B``: the paired bootstrap of B - A on their shared test rows."""
+    from framing.paired import compare_pair, to_text
+
+    if len(args.runs) != 2:
+        raise FramingError(f"give two run ids to compare as a pair (got {len(args.runs)}), or none for the table")
+    pair = compare_pair(args.runs[0], args.runs[1], args.tracking_uri)
+    print(to_text(pair))
+    for path in args.output or []:
+        target = Path(path)
+        if target.suffix not in (".csv", ".md"):
+            raise FramingError(f"{target}: write .md or .csv")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.suffix == ".csv":
+            pair.table.to_csv(target, index=False)
+        else:
+            target.write_text(to_text(pair) + "\n", encoding="utf-8")
+        print(f"wrote {target}")
     return 0
 
 
@@ -354,15 +391,29 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--chunk-size", type=int, default=50_000, help="rows read at a time")
     report.set_defaults(handler=_report)
 
-    compare = commands.add_parser("compare", help="an experiment's runs side by side, best per column marked")
+    compare = commands.add_parser(
+        "compare",
+        help="an experiment's runs ranked on validation (test beside it, with intervals); "
+        "RUN_A RUN_B: a paired bootstrap of their test difference",
+    )
+    compare.add_argument(
+        "runs", nargs="*", metavar="RUN", help="two run ids: is B better than A on the same test rows? (paired)"
+    )
     compare.add_argument("--experiment", default="framing")
+    compare.add_argument(
+        "--rank-by",
+        default="f1_macro",
+        help="validation metric (at tuned thresholds) that ranks and stars the runs, e.g. f1_micro, <label>/f1",
+    )
     compare.add_argument(
         "--filter", action="append", help='MLflow search filter, e.g. "metrics.`test/tuned/f1_macro` > 0.7"'
     )
     compare.add_argument("--run-name", action="append", help="only runs with this name (repeatable)")
     compare.add_argument("--tag", action="append", help="only runs with this tag: KEY=VALUE")
     compare.add_argument(
-        "--param", action="append", help="only runs with this param: KEY=VALUE, e.g. model.family=tfidf"
+        "--param",
+        action="append",
+        help="only runs with this param: KEY=VALUE, e.g. model.family=tfidf; KEY=null for a setting left empty",
     )
     compare.add_argument("--params", nargs="+", help="param columns (default: model.family seed experiment)")
     compare.add_argument("--output", action="append", help="also write .md or .csv (repeatable)")

@@ -1,70 +1,118 @@
-"""Side-by-side comparison of an experiment's runs, as a table a researcher can paste or sort.
+"""Side-by-side comparison of an experiment's runs, ranked the way a model should be chosen.
 
-The MLflow UI compares runs well once they are chosen; this answers the
-question before it: of all runs in the experiment, which model is best on the
-test split, per label and overall, and what did it cost (training time, model
-size)? Every run logs the same metric names, so one table lines them up; runs
-that lack a column (a run that failed before its test metrics) show a blank.
+A model is chosen on validation: ranking or starring on test would turn the
+test split into a second validation set and its numbers into optimistic ones
+(a sweep picks C=16 on validation; a table that stars test values would
+point at C=1). So rows are ranked by a validation metric (default
+``validation/tuned/f1_macro``), the ``*`` marks the best validation value per
+column, and each test metric stands beside its validation twin, labelled, with
+its 95% bootstrap interval over test articles, for reporting only.
+
+Cross-validation folds are not runs to choose between: their parent runs are
+listed in a table of their own (mean ± std over folds) and the fold runs are
+left out; a sweep's parent run repeats its best trial and is left out too.
+Columns come in a fixed order (labels sorted), whatever order MLflow returns.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from framing.errors import FramingError
 
 KEY_PARAMS = ("model.family", "seed", "experiment")
-SPLIT_PREFIX = "test/tuned/"
-SUMMARY_METRICS = ("f1_micro", "f1_macro", "pr_auc_macro")
+VALIDATION_PREFIX = "validation/tuned/"
+TEST_PREFIX = "test/tuned/"
+RANK_METRIC = "f1_macro"
+SUMMARY_METRICS = ("f1_macro", "f1_micro", "pr_auc_macro")
 # Lower is better for these columns; higher for every other metric.
 COST_COLUMNS = ("train/seconds", "model/size_mb")
 BEST_MARK = "*"
+FOLD_TAG, CV_KEY_TAG, SWEEP_KEY_TAG = "framing.fold", "framing.cv_key", "framing.sweep_key"
+NULL_VALUES = ("null", "none", "~")
 
 
 @dataclass(frozen=True)
 class Comparison:
-    """The runs as rows (``table``) and, per metric column, the run id of the best value."""
+    """Ordinary runs as ranked rows (``table``), the best run id per starred column, and the CV parents.
+
+    ``table`` holds raw numbers: ``validation/<m>`` (starred), ``test/<m>``
+    with ``test/<m>/ci_low`` and ``test/<m>/ci_high``, and the cost columns.
+    """
 
     table: pd.DataFrame
     best: dict[str, str]
-    metric_columns: list[str]
+    metric_columns: list[str]  # starred: validation metrics and costs
+    test_columns: list[str]
+    cv_table: pd.DataFrame = field(default_factory=pd.DataFrame)
+    left_out: dict[str, int] = field(default_factory=dict)
+    rank_by: str = VALIDATION_PREFIX + RANK_METRIC
 
     def marked(self, digits: int = 3) -> pd.DataFrame:
-        """The table with numbers rounded and the best value of each metric column marked ``*``."""
-        out = self.table.copy().astype(object)
+        """The display table: validation values rounded (best ``*``), test values with ``[low, high]``."""
+        out = self.table[[c for c in self.table.columns if not c.endswith(("/ci_low", "/ci_high"))]].copy()
+        out = out.astype(object)
         for column in self.metric_columns:
             best_run = self.best.get(column)
             out[column] = [
                 "" if pd.isna(value) else f"{value:.{digits}f}{BEST_MARK if run == best_run else ''}"
                 for run, value in zip(self.table["run_id"], self.table[column], strict=True)
             ]
-        return out.fillna("")
+        for column in self.test_columns:
+            out[column] = [_with_interval(self.table, column, i, digits) for i in range(len(self.table))]
+        renamed = {c: f"{c} [95% CI]" for c in self.test_columns}
+        return out.rename(columns=renamed).fillna("")
 
 
-def _label_names(columns: Sequence[str], split: str) -> list[str]:
-    """Labels that have an ``<split><label>/f1`` metric, in the order first seen."""
-    names: list[str] = []
-    for column in columns:
-        if column.startswith(f"metrics.{split}") and column.endswith("/f1"):
-            label = column[len(f"metrics.{split}") : -len("/f1")]
-            if "/" not in label and label not in names:
-                names.append(label)
-    return names
+def _with_interval(table: pd.DataFrame, column: str, row: int, digits: int) -> str:
+    value = table[column].iloc[row]
+    if pd.isna(value):
+        return ""
+    low, high = (
+        table.get(f"{column}/{end}", pd.Series([np.nan] * len(table))).iloc[row] for end in ("ci_low", "ci_high")
+    )
+    if pd.isna(low) or pd.isna(high):
+        return f"{value:.{digits}f}"
+    return f"{value:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
 
 
-def build_comparison(runs: pd.DataFrame, params: Sequence[str] = KEY_PARAMS, split: str = SPLIT_PREFIX) -> Comparison:
-    """Turn ``mlflow.search_runs`` output into the comparison table.
+def _label_names(columns: Sequence[str]) -> list[str]:
+    """Labels with a validation or test ``<label>/f1`` metric, sorted (a stable order between calls)."""
+    names: set[str] = set()
+    for prefix in (VALIDATION_PREFIX, TEST_PREFIX):
+        for column in columns:
+            if column.startswith(f"metrics.{prefix}") and column.endswith("/f1"):
+                label = column[len(f"metrics.{prefix}") : -len("/f1")]
+                if "/" not in label:
+                    names.add(label)
+    return sorted(names)
 
-    Columns: run name and id, status, the chosen params, the summary metrics,
-    per-label F1, training seconds and model size. The best run per metric
-    column is the highest value (the lowest for time and size).
-    """
-    if runs.empty:
-        raise FramingError("no runs to compare (check the experiment name and filters)")
+
+def _metric(runs: pd.DataFrame, name: str) -> np.ndarray:
+    column = f"metrics.{name}"
+    values = runs[column] if column in runs else pd.Series([np.nan] * len(runs))
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+
+
+def _tag(runs: pd.DataFrame, tag: str) -> pd.Series:
+    column = f"tags.{tag}"
+    return runs[column].notna() if column in runs else pd.Series([False] * len(runs), index=runs.index)
+
+
+def split_kinds(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
+    """Ordinary runs (sweep trials included), cross-validation parents, and counts of the runs left out."""
+    folds, cv, sweeps = _tag(runs, FOLD_TAG), _tag(runs, CV_KEY_TAG), _tag(runs, SWEEP_KEY_TAG)
+    ordinary = runs[~(folds | cv | sweeps)].reset_index(drop=True)
+    left_out = {"cross-validation fold": int(folds.sum()), "sweep parent": int(sweeps.sum())}
+    return ordinary, runs[cv].reset_index(drop=True), {k: v for k, v in left_out.items() if v}
+
+
+def _base_columns(runs: pd.DataFrame, params: Sequence[str]) -> pd.DataFrame:
     table = pd.DataFrame(
         {
             "run": runs.get("tags.mlflow.runName", pd.Series([""] * len(runs))).fillna("").to_numpy(),
@@ -75,36 +123,84 @@ def build_comparison(runs: pd.DataFrame, params: Sequence[str] = KEY_PARAMS, spl
     for param in params:
         column = f"params.{param}"
         table[param] = runs[column].to_numpy() if column in runs else None
-    metric_columns: list[str] = []
-    sources = [f"{split}{m}" for m in SUMMARY_METRICS]
-    sources += [f"{split}{label}/f1" for label in _label_names(list(runs.columns), split)]
-    sources += list(COST_COLUMNS)
-    for source in sources:
-        name = source.removeprefix(split)
-        values = runs[f"metrics.{source}"] if f"metrics.{source}" in runs else pd.Series([float("nan")] * len(runs))
-        table[name] = pd.to_numeric(values, errors="coerce").to_numpy()
-        metric_columns.append(name)
+    return table
+
+
+def _ranked(table: pd.DataFrame, rank_column: str) -> pd.DataFrame:
+    """Rows by the rank metric (best first, runs without it last), ties by run id; a ``rank`` column first."""
+    order = table.assign(_key=-table[rank_column].fillna(-np.inf)).sort_values(["_key", "run_id"], kind="mergesort")
+    ranked = order.drop(columns="_key").reset_index(drop=True)
+    ranked.insert(0, "rank", [str(i) if pd.notna(v) else "" for i, v in enumerate(ranked[rank_column], start=1)])
+    return ranked
+
+
+def build_comparison(
+    runs: pd.DataFrame, params: Sequence[str] = KEY_PARAMS, rank_metric: str = RANK_METRIC
+) -> Comparison:
+    """Turn ``mlflow.search_runs`` output into the ranked comparison (see the module doc)."""
+    if runs.empty:
+        raise FramingError("no runs to compare (check the experiment name and filters)")
+    ordinary, cv_parents, left_out = split_kinds(runs)
+    labels = _label_names(list(runs.columns))
+    names = [*SUMMARY_METRICS, *(f"{label}/f1" for label in labels)]
+    if rank_metric not in names:
+        names.insert(0, rank_metric)
+    table = _base_columns(ordinary, params)
+    metric_columns, test_columns = [], []
+    for name in names:
+        table[f"validation/{name}"] = _metric(ordinary, VALIDATION_PREFIX + name)
+        table[f"test/{name}"] = _metric(ordinary, TEST_PREFIX + name)
+        for end in ("ci_low", "ci_high"):
+            table[f"test/{name}/{end}"] = _metric(ordinary, f"{TEST_PREFIX}{name}/{end}")
+        metric_columns.append(f"validation/{name}")
+        test_columns.append(f"test/{name}")
+    for cost in COST_COLUMNS:
+        table[cost] = _metric(ordinary, cost)
+        metric_columns.append(cost)
+    rank_column = f"validation/{rank_metric}"
+    table = _ranked(table, rank_column)
     best: dict[str, str] = {}
     for column in metric_columns:
         values = table[column]
         if values.notna().any():
             index = values.idxmin() if column in COST_COLUMNS else values.idxmax()
             best[column] = str(table.loc[index, "run_id"])
-    return Comparison(table=table, best=best, metric_columns=metric_columns)
+    return Comparison(
+        table=table,
+        best=best,
+        metric_columns=metric_columns,
+        test_columns=test_columns,
+        cv_table=_cv_table(cv_parents, params, names),
+        left_out=left_out,
+        rank_by=VALIDATION_PREFIX + rank_metric,
+    )
 
 
-def compare_runs(
-    experiment: str,
-    filter_string: str = "",
-    params: Sequence[str] = KEY_PARAMS,
-    tracking_uri: str | None = None,
-    max_runs: int = 1000,
-    run_names: Sequence[str] = (),
-) -> Comparison:
-    """Compare the runs of ``experiment``, filtered with MLflow's search syntax (tags, params, metrics).
+def _cv_table(parents: pd.DataFrame, params: Sequence[str], names: Sequence[str]) -> pd.DataFrame:
+    """One row per cross-validation parent: folds and ``mean ± std`` over its test folds per metric."""
+    if parents.empty:
+        return pd.DataFrame()
+    table = _base_columns(parents, params)
+    folds = parents["tags.cv.folds"] if "tags.cv.folds" in parents else pd.Series([""] * len(parents))
+    table["folds"] = folds.fillna("").to_numpy()
+    for name in names:
+        mean, std = _metric(parents, f"cv/{name}/mean"), _metric(parents, f"cv/{name}/std")
+        table[f"cv/{name}"] = ["" if np.isnan(m) else f"{m:.3f} ± {s:.3f}" for m, s in zip(mean, std, strict=True)]
+    return table
 
-    ``run_names`` keeps only runs with one of these names (MLflow's filter has no ``IN`` for tags).
-    """
+
+def param_filter(key: str, value: str) -> str:
+    """An MLflow filter clause for ``--param key=value``; ``null`` matches a setting logged as None."""
+    if value.strip().lower() in NULL_VALUES:
+        value = "None"  # how a null setting is logged (tracking.flatten)
+    quoted = value.replace("'", "\\'")
+    return f"params.`{key}` = '{quoted}'"
+
+
+def search_runs(
+    experiment: str, filter_string: str = "", tracking_uri: str | None = None, max_runs: int = 1000
+) -> pd.DataFrame:
+    """The experiment's runs matching an MLflow filter, after checking the store answers."""
     import mlflow
 
     from framing.config import TrackingConfig
@@ -120,9 +216,26 @@ def compare_runs(
     except mlflow.exceptions.MlflowException as exc:
         raise FramingError(f"bad --filter {filter_string!r}: {exc.message}") from None
     assert isinstance(runs, pd.DataFrame)
+    return runs
+
+
+def compare_runs(
+    experiment: str,
+    filter_string: str = "",
+    params: Sequence[str] = KEY_PARAMS,
+    tracking_uri: str | None = None,
+    max_runs: int = 1000,
+    run_names: Sequence[str] = (),
+    rank_metric: str = RANK_METRIC,
+) -> Comparison:
+    """Compare the runs of ``experiment``, filtered with MLflow's search syntax (tags, params, metrics).
+
+    ``run_names`` keeps only runs with one of these names (MLflow's filter has no ``IN`` for tags).
+    """
+    runs = search_runs(experiment, filter_string, tracking_uri, max_runs)
     if run_names and not runs.empty:
         runs = runs[runs["tags.mlflow.runName"].isin(list(run_names))].reset_index(drop=True)
-    return build_comparison(runs, params)
+    return build_comparison(runs, params, rank_metric)
 
 
 def write_comparison(comparison: Comparison, path: Path) -> Path:
@@ -141,13 +254,45 @@ def write_comparison(comparison: Comparison, path: Path) -> Path:
     return path
 
 
-def to_markdown(comparison: Comparison) -> str:
-    """A GitHub-style Markdown table, best values marked ``*``."""
-    frame = comparison.marked()
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A GitHub-style Markdown table of ``frame`` as it is."""
     header = "| " + " | ".join(str(c) for c in frame.columns) + " |"
     rule = "|" + "|".join("---" for _ in frame.columns) + "|"
     rows = ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(index=False)]
     return "\n".join([header, rule, *rows])
 
 
-__all__ = ["Comparison", "build_comparison", "compare_runs", "to_markdown", "write_comparison"]
+def to_markdown(comparison: Comparison) -> str:
+    """The ranked table, then the cross-validation parents (if any), then what the marks mean."""
+    parts = [markdown_table(comparison.marked())]
+    if not comparison.cv_table.empty:
+        parts += ["", "Cross-validation runs (mean ± std over test folds; not ranked with single runs):", ""]
+        parts.append(markdown_table(comparison.cv_table))
+    parts += ["", legend(comparison)]
+    return "\n".join(parts)
+
+
+def legend(comparison: Comparison) -> str:
+    """What the table's order, stars and intervals mean, and which runs it leaves out."""
+    lines = [
+        f"Ranked by {comparison.rank_by}; * marks the best validation value per column "
+        "(lowest for seconds and size). Test columns are for reporting, not for choosing: "
+        "95% bootstrap intervals over test articles."
+    ]
+    if comparison.left_out:
+        counts = ", ".join(f"{n} {kind} run(s)" for kind, n in comparison.left_out.items())
+        lines.append(f"Left out: {counts}.")
+    return "\n".join(lines)
+
+
+__all__ = [
+    "Comparison",
+    "build_comparison",
+    "compare_runs",
+    "legend",
+    "markdown_table",
+    "param_filter",
+    "search_runs",
+    "to_markdown",
+    "write_comparison",
+]

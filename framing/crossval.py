@@ -311,7 +311,11 @@ def out_of_fold_probabilities(
 def _test_metrics(metrics: dict[str, float]) -> dict[str, float]:
     """A fold's test metrics at its tuned thresholds, plus its training time and model size."""
     prefix = "test/tuned/"
-    result = {name.removeprefix(prefix): value for name, value in metrics.items() if name.startswith(prefix)}
+    result = {
+        name.removeprefix(prefix): value
+        for name, value in metrics.items()
+        if name.startswith(prefix) and not name.endswith(("/ci_low", "/ci_high"))  # a fold's own intervals
+    }
     result |= {name: metrics[name] for name in ("train/seconds", "model/size_mb") if name in metrics}
     return result
 

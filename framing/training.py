@@ -31,6 +31,7 @@ from framing.evaluation import compute_metrics, error_analysis
 from framing.models.base import FitContext, StopSignal, build_model, model_class
 from framing.package import Predictor
 from framing.plots import confusion_matrices, pr_curves
+from framing.results import log_description, log_test_predictions, split_intervals
 from framing.thresholds import apply_thresholds, tune_thresholds
 
 log = logging.getLogger(__name__)
@@ -128,7 +129,9 @@ def _evaluate_split(
         flags = apply_thresholds(probabilities, thresholds, predictor.task)
         metrics = compute_metrics(y_true, probabilities, flags, labels)
         results.update({f"{split.name}/{mode}/{name}": value for name, value in metrics.items()})
+        results.update(split_intervals(split, mode, y_true, probabilities, flags, labels))
     flags = predictor.flags(probabilities)
+    log_test_predictions(logger, split, labels, probabilities, flags)
     logger.log_figure(
         confusion_matrices(y_true, flags, labels, f"{split.name} (tuned thresholds)"),
         f"plots/{split.name}_confusion_matrices.png",
@@ -205,6 +208,7 @@ def run_training(config: Config) -> TrainingResult:
         for split in [splits.validation] + ([splits.test] if splits.test else []):
             metrics.update(_evaluate_split(logger, predictor, split, labels, config))
         logger.log_metrics(metrics)
+        log_description(logger, config, splits, metrics)
 
         model_uri = logger.log_model(predictor, splits.validation.texts[:3])
         with stop.deferred():

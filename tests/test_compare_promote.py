@@ -26,23 +26,27 @@ def test_best_values_are_marked_per_column() -> None:
             "status": ["FINISHED", "FINISHED"],
             "tags.mlflow.runName": ["a", "b"],
             "params.model.family": ["tfidf", "transformer"],
-            "metrics.test/tuned/f1_micro": [0.7, 0.8],
-            "metrics.test/tuned/f1_macro": [0.75, 0.65],
-            "metrics.test/tuned/x/f1": [0.1, 0.9],
-            "metrics.test/tuned/x/precision": [0.5, 0.5],
+            "metrics.validation/tuned/f1_micro": [0.7, 0.8],
+            "metrics.validation/tuned/f1_macro": [0.75, 0.65],
+            "metrics.validation/tuned/x/f1": [0.1, 0.9],
+            "metrics.test/tuned/f1_macro": [0.5, 0.6],
+            "metrics.test/tuned/f1_macro/ci_low": [0.4, 0.5],
+            "metrics.test/tuned/f1_macro/ci_high": [0.6, 0.7],
+            "metrics.validation/tuned/x/precision": [0.5, 0.5],
             "metrics.train/seconds": [3.0, 300.0],
             "metrics.model/size_mb": [None, 90.0],
         }
     )
     comparison = build_comparison(runs)
-    assert comparison.best["f1_micro"] == "r2"
-    assert comparison.best["f1_macro"] == "r1"
-    assert comparison.best["x/f1"] == "r2"
+    assert comparison.best["validation/f1_micro"] == "r2"
+    assert comparison.best["validation/f1_macro"] == "r1"
+    assert comparison.best["validation/x/f1"] == "r2"
     assert comparison.best["train/seconds"] == "r1", "lower is better for time"
     assert comparison.best["model/size_mb"] == "r2", "a missing value never wins"
-    assert "x/precision" not in comparison.table.columns
+    assert "validation/x/precision" not in comparison.table.columns
     marked = comparison.marked()
-    assert marked.loc[0, "f1_macro"] == "0.750*" and marked.loc[1, "f1_macro"] == "0.650"
+    assert marked.loc[0, "validation/f1_macro"] == "0.750*" and marked.loc[1, "validation/f1_macro"] == "0.650"
+    assert marked.loc[0, "test/f1_macro [95% CI]"] == "0.500 [0.400, 0.600]"
     assert marked.loc[0, "model/size_mb"] == ""
 
 
@@ -67,12 +71,20 @@ def test_compare_promote_and_predict_with_the_champion(
     assert word in printed and both in printed and "*" in printed
     table = pd.read_csv(csv)
     assert set(table["run_id"]) == {word, both}
-    for column in ("f1_micro", "f1_macro", "train/seconds", "model/size_mb", *(f"{x}/f1" for x in TINY_LABELS)):
+    columns = ["f1_micro", "f1_macro", *(f"{x}/f1" for x in TINY_LABELS)]
+    for column in ["train/seconds", "model/size_mb"] + [f"{s}/{c}" for s in ("validation", "test") for c in columns]:
         assert table[column].notna().all(), column
     assert (table["model/size_mb"] > 0).all()
-    assert markdown.read_text().startswith("| run | run_id |")
+    assert markdown.read_text().startswith("| rank | run | run_id |")
+    assert "Ranked by validation/tuned/f1_macro" in markdown.read_text()
+
+    for column in ("f1_macro", *(f"{x}/f1" for x in TINY_LABELS)):
+        low, value, high = (table[f"test/{column}{end}"] for end in ("/ci_low", "", "/ci_high"))
+        assert ((low <= value) & (value <= high)).all(), column
 
     assert main(["compare", "--param", "tracking.run_name=word", "--output", str(csv)]) == 0
+    assert list(pd.read_csv(csv)["run_id"]) == [word]
+    assert main(["compare", "--param", "model.char_ngram_range=null", "--output", str(csv)]) == 0
     assert list(pd.read_csv(csv)["run_id"]) == [word]
     assert main(["compare", "--run-name", "word-char", "--run-name", "other", "--output", str(csv)]) == 0
     assert list(pd.read_csv(csv)["run_id"]) == [both]

@@ -6,7 +6,8 @@ sample estimates the corpus, not the sample: weighted true positives, false
 positives and false negatives give precision, recall and F1 per label, plus
 micro and macro F1 and each label's estimated share of the corpus
 (prevalence). The 95% intervals are percentile bootstrap intervals that
-resample whole articles (paragraphs of one article are not independent).
+resample whole articles (paragraphs of one article are not independent), drawn by
+``framing.uncertainty``, the bootstrap every interval of the package shares.
 The model's decisions are read from its scores (``labels``, at its tuned
 thresholds) and matched to labelled rows on article id and paragraph number.
 """
@@ -21,8 +22,9 @@ import numpy as np
 import pandas as pd
 
 from framing.errors import DataError
+from framing.uncertainty import N_BOOT, ClusterBootstrap, percentile_interval
 
-BOOTSTRAP = 1000
+BOOTSTRAP = N_BOOT
 
 
 @dataclass
@@ -75,22 +77,11 @@ def estimate_metrics(
         "fn": truth * (1 - predicted) * weight,
     }
     parts["pos"], parts["w"] = truth * weight, np.broadcast_to(weight, truth.shape)
-    articles, group = np.unique(merged["article_id"].astype(str), return_inverse=True)
-    per_article = {k: np.zeros((len(articles), len(labels))) for k in parts}
+    resample = ClusterBootstrap.over(merged["article_id"].astype(str), n_boot=n_boot, seed=seed)
+    point, boot = {}, {}
     for k, values in parts.items():
-        np.add.at(per_article[k], group, values)
-    counts = np.random.default_rng(seed).multinomial(len(articles), np.full(len(articles), 1 / len(articles)), n_boot)
-    point = {k: v.sum(axis=0) for k, v in per_article.items()}
-    boot = {k: counts @ v for k, v in per_article.items()}
+        point[k], boot[k] = resample.totals(values)
     return _table(labels, point, boot, truth)
-
-
-def _interval(values: np.ndarray) -> tuple[float, float]:
-    finite = values[~np.isnan(values)]
-    if finite.size == 0:
-        return float("nan"), float("nan")
-    low, high = np.percentile(finite, [2.5, 97.5])
-    return float(low), float(high)
 
 
 def _table(
@@ -108,7 +99,7 @@ def _table(
             ("f1", est["f1"][j], sims["f1"][:, j]),
             ("prevalence", prevalence[j], prevalence_boot[:, j]),
         ):
-            low, high = _interval(draws)
+            low, high = percentile_interval(draws)
             row |= {name: float(value), f"{name}_low": low, f"{name}_high": high}
         rows.append(row)
     finite = np.isfinite(sims["f1"])
@@ -118,7 +109,7 @@ def _table(
         ("micro", est["micro_f1"], sims["micro_f1"]),
         ("macro", float(np.nanmean(est["f1"])) if np.isfinite(est["f1"]).any() else float("nan"), macro_boot),
     ):
-        low, high = _interval(np.asarray(draws))
+        low, high = percentile_interval(np.asarray(draws))
         rows.append({"label": f"({name} F1)", "f1": float(value), "f1_low": low, "f1_high": high})
     return pd.DataFrame(rows)
 
