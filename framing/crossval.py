@@ -17,6 +17,7 @@ a crash reopens the parent and skips every fold whose run finished.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import warnings
@@ -199,68 +200,76 @@ def run_cross_validation(
     Metrics are those the runs log for their test split (``test/tuned/...``),
     returned without that prefix.
     """
-    import mlflow
-    from mlflow.tracking import MlflowClient
+    from framing.tracking import parent_run
+    from framing.training import run_training
 
-    from framing.models.base import StopSignal
-    from framing.tracking import find_keyed_run, finished_children, killed_on_termination, use_tracking
-    from framing.training import run_training, sigterm_stops
-
-    train = train or run_training
     check_fold_count(n_folds)
     base = load_config(list(overrides), config_dir)
     try:
         folds = make_folds(frame, n_folds, seed, validation_fraction)
     except ValueError as exc:
         raise DataError(base.data.train, f"cannot make {n_folds} folds: {exc}") from None
-    experiment_id = use_tracking(base.tracking)
     key = _cv_key(overrides, frame, folds, seed)
-    client = MlflowClient()
-    earlier = find_keyed_run(experiment_id, CV_KEY_TAG, key)
-    opened = (
-        mlflow.start_run(run_id=earlier) if earlier else mlflow.start_run(experiment_id=experiment_id, run_name=name)
-    )
-    result_runs: dict[int, str] = {}
-    skipped: list[int] = []
-    with sigterm_stops(StopSignal()), opened as parent, killed_on_termination():
-        parent_id = parent.info.run_id
-        if not earlier:
-            mlflow.set_tags({CV_KEY_TAG: key, "cv.folds": str(n_folds), **(parent_tags or {})})
-            mlflow.log_params({"cv.folds": n_folds, "cv.seed": seed, "cv.rows": len(frame), "cv.task": task})
-            mlflow.log_params({"cv.groups": int(frame["cv_group"].nunique()), "cv.labels": json.dumps(list(labels))})
-            mlflow.log_dict(base.to_dict(), "cv_config.yaml")
-        finished = {int(fold): run_id for fold, run_id in finished_children(experiment_id, parent_id, FOLD_TAG).items()}
-        for fold in folds:
-            if fold.number in finished:
-                result_runs[fold.number] = finished[fold.number]
-                skipped.append(fold.number)
-                log(f"fold {fold.number}/{n_folds}: finished earlier, skipped")
-                continue
-            directory = work_dir / key / f"fold_{fold.number}"
-            paths = {
-                split: write_split(frame.iloc[rows], directory / f"{split}.jsonl")
-                for split, rows in (("train", fold.train), ("validation", fold.validation), ("test", fold.test))
-            }
-            log(
-                f"fold {fold.number}/{n_folds}: train {len(fold.train)}, validation {len(fold.validation)}, "
-                f"test {len(fold.test)}"
-            )
-            run_name = f"{name} fold {fold.number}/{n_folds}"
-            config = load_config([*overrides, *fold_overrides(paths, labels, task)], config_dir)
-            # tagged when the run opens, so a run that finished is never mistaken for a missing fold
-            tags = {**config.tracking.tags, FOLD_TAG: str(fold.number)}
-            config = config.with_tracking(run_name=run_name, model_name=None, alias=None, tags=tags)
-            result_runs[fold.number] = train(config).run_id
-        run_ids = [result_runs[f.number] for f in folds]
-        fold_metrics = [_test_metrics(client.get_run(run_id).data.metrics) for run_id in run_ids]
+    plan = _FoldPlan(frame, list(overrides), list(labels), task, work_dir / key, name, n_folds, config_dir, log)
+    run_fold = functools.partial(plan.run, folds, train or run_training)
+    with parent_run(
+        base.tracking,
+        CV_KEY_TAG,
+        key,
+        FOLD_TAG,
+        name=name,
+        tags={"cv.folds": str(n_folds), **(parent_tags or {})},
+        params={"cv.folds": n_folds, "cv.seed": seed, "cv.rows": len(frame), "cv.task": task}
+        | {"cv.groups": int(frame["cv_group"].nunique()), "cv.labels": json.dumps(list(labels))},
+        config=base.to_dict(),
+        config_file="cv_config.yaml",
+    ) as parent:
+        keys = [str(fold.number) for fold in folds]
+        run_ids = parent.run_children(keys, run_fold, lambda i: f"fold {folds[i].number}/{n_folds}", log)
+        fold_metrics = [_test_metrics(parent.child_metrics(run_id)) for run_id in run_ids]
         mean, std = summarise(fold_metrics)
-        mlflow.log_metrics({f"cv/{k}/mean": v for k, v in mean.items()})
-        mlflow.log_metrics({f"cv/{k}/std": v for k, v in std.items()})
+        parent.log_metrics({f"cv/{k}/mean": v for k, v in mean.items()})
+        parent.log_metrics({f"cv/{k}/std": v for k, v in std.items()})
         table = pd.DataFrame(
             [{"fold": f.number, "run_id": r, **m} for f, r, m in zip(folds, run_ids, fold_metrics, strict=True)]
         )
-        mlflow.log_table(table, artifact_file="cv_folds.json")
-    return CrossValidationResult(parent_id, run_ids, fold_metrics, mean, std, skipped)
+        parent.log_table(table, "cv_folds.json")
+    skipped = [folds[index].number for index in parent.skipped]
+    return CrossValidationResult(parent.run_id, run_ids, fold_metrics, mean, std, skipped)
+
+
+@dataclass(frozen=True)
+class _FoldPlan:
+    """What every fold run of one cross-validation shares; ``run`` writes a fold's files and trains on them."""
+
+    frame: pd.DataFrame
+    overrides: list[str]
+    labels: list[str]
+    task: str
+    directory: Path
+    name: str
+    n_folds: int
+    config_dir: Path | None
+    log: Callable[[str], None]
+
+    def run(self, folds: Sequence[Fold], train: Callable[[Config], Any], index: int) -> str:
+        """Train on fold ``folds[index]``; returns its run id."""
+        fold = folds[index]
+        directory = self.directory / f"fold_{fold.number}"
+        paths = {
+            split: write_split(self.frame.iloc[rows], directory / f"{split}.jsonl")
+            for split, rows in (("train", fold.train), ("validation", fold.validation), ("test", fold.test))
+        }
+        self.log(
+            f"fold {fold.number}/{self.n_folds}: train {len(fold.train)}, validation {len(fold.validation)}, "
+            f"test {len(fold.test)}"
+        )
+        config = load_config([*self.overrides, *fold_overrides(paths, self.labels, self.task)], self.config_dir)
+        # tagged when the run opens, so a run that finished is never mistaken for a missing fold
+        tags = {**config.tracking.tags, FOLD_TAG: str(fold.number)}
+        run_name = f"{self.name} fold {fold.number}/{self.n_folds}"
+        config = config.with_tracking(run_name=run_name, model_name=None, alias=None, tags=tags)
+        return str(train(config).run_id)
 
 
 def pooled_frame(config: Config) -> tuple[pd.DataFrame, list[str]]:

@@ -23,6 +23,8 @@ from framing.models.base import TextClassifier, model_class
 from framing.thresholds import apply_thresholds
 
 MANIFEST = "framing.json"
+# The model folder's name among a logged MLflow model's artifacts (``artifacts/package``).
+PACKAGE_ARTIFACT = "package"
 FORMAT_VERSION = 1
 TRACKED_LIBRARIES = (
     "framing",

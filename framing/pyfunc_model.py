@@ -16,9 +16,7 @@ import mlflow
 import pandas as pd
 from mlflow.pyfunc import PythonModel
 
-from framing.package import Predictor, load_package
-
-PACKAGE_ARTIFACT = "package"
+from framing.package import PACKAGE_ARTIFACT, Predictor, load_package
 
 
 class FramingPyfunc(PythonModel):

@@ -88,65 +88,54 @@ def run_sweep(
     log: Callable[[str], None] = print,
 ) -> SweepResult:
     """Run (or continue) the sweep of ``config``; ``train`` runs one trial and returns its ``TrainingResult``."""
-    import mlflow
-    from mlflow.tracking import MlflowClient
-
-    from framing.models.base import StopSignal
-    from framing.tracking import find_keyed_run, finished_children, killed_on_termination, use_tracking
-    from framing.training import sigterm_stops
+    from framing.tracking import parent_run
 
     sweep = config.sweep
     if sweep is None:
         raise ConfigError("this config declares no sweep")
     trials = grid(sweep)
-    experiment_id = use_tracking(config.tracking)
-    key = sweep_key(config, overrides)
-    client = MlflowClient()
-    parent_id = find_keyed_run(experiment_id, SWEEP_KEY_TAG, key)
-    reopened = parent_id is not None
-    name = f"sweep: {config.tracking.run_name or config.experiment or 'grid'}"
-    result_runs: dict[str, str] = {}
-    ran: list[str] = []
-    skipped: list[str] = []
-    opened = (
-        mlflow.start_run(run_id=parent_id)
-        if parent_id
-        else mlflow.start_run(experiment_id=experiment_id, run_name=name)
-    )
-    with sigterm_stops(StopSignal()), opened as run, killed_on_termination():
-        parent_id = run.info.run_id
-        if not reopened:
-            mlflow.set_tags({SWEEP_KEY_TAG: key, "sweep.method": sweep.method, "sweep.trials": str(len(trials))})
-            mlflow.log_dict(config.to_dict(), "sweep_config.yaml")
-            mlflow.log_params({f"sweep.{k}": json.dumps(v) for k, v in sweep.params.items()})
-            mlflow.log_params({"sweep.metric": sweep.metric, "sweep.direction": sweep.direction})
-        finished = finished_children(experiment_id, parent_id, TRIAL_KEY_TAG)
-        for number, trial in enumerate(trials, start=1):
-            label = ", ".join(trial.overrides)
-            if trial.key in finished:
-                result_runs[trial.key] = finished[trial.key]
-                skipped.append(label)
-                log(f"trial {number}/{len(trials)} [{label}]: finished earlier, skipped")
-                continue
-            log(f"trial {number}/{len(trials)} [{label}]")
-            result_runs[trial.key] = train(trial_config(overrides, trial, config_dir)).run_id
-            ran.append(label)
-        best_id, best_value = _best(client, list(result_runs.values()), sweep)
-        best = client.get_run(best_id)
-        mlflow.log_metrics({f"best/{k}": v for k, v in best.data.metrics.items()})
-        best_trial = next(t for t in trials if result_runs[t.key] == best_id)
-        for item in best_trial.overrides:
-            k, _, v = item.partition("=")
-            mlflow.set_tag(f"best.{k}", v)  # tags, not params: a resumed sweep may find another best
+    labels = [", ".join(trial.overrides) for trial in trials]
+
+    def run_trial(index: int) -> str:
+        log(f"trial {index + 1}/{len(trials)} [{labels[index]}]")
+        return str(train(trial_config(overrides, trials[index], config_dir)).run_id)
+
+    with parent_run(
+        config.tracking,
+        SWEEP_KEY_TAG,
+        sweep_key(config, overrides),
+        TRIAL_KEY_TAG,
+        name=f"sweep: {config.tracking.run_name or config.experiment or 'grid'}",
+        tags={"sweep.method": sweep.method, "sweep.trials": str(len(trials))},
+        params={
+            **{f"sweep.{k}": json.dumps(v) for k, v in sweep.params.items()},
+            "sweep.metric": sweep.metric,
+            "sweep.direction": sweep.direction,
+        },
+        config=config.to_dict(),
+        config_file="sweep_config.yaml",
+    ) as parent:
+        run_ids = parent.run_children(
+            [trial.key for trial in trials], run_trial, lambda i: f"trial {i + 1}/{len(trials)} [{labels[i]}]", log
+        )
+        metrics = {run_id: parent.child_metrics(run_id) for run_id in run_ids}
+        best_id, best_value = _best(metrics, sweep)
+        parent.log_metrics({f"best/{k}": v for k, v in metrics[best_id].items()})
+        best_trial = trials[run_ids.index(best_id)]
         model_uri = f"runs:/{best_id}/model"
-        mlflow.set_tags({"best.run_id": best_id, "best.model_uri": model_uri})
-    return SweepResult(parent_id, best_id, model_uri, best_value, ran, skipped)
+        # tags, not params: a resumed sweep may find another best
+        parent.set_tags({f"best.{k}": v for k, _, v in (item.partition("=") for item in best_trial.overrides)})
+        parent.set_tags({"best.run_id": best_id, "best.model_uri": model_uri})
+    skipped = set(parent.skipped)
+    ran = [label for index, label in enumerate(labels) if index not in skipped]
+    return SweepResult(parent.run_id, best_id, model_uri, best_value, ran, [labels[i] for i in parent.skipped])
 
 
-def _best(client: Any, run_ids: list[str], sweep: SweepConfig) -> tuple[str, float]:
+def _best(metrics: dict[str, dict[str, float]], sweep: SweepConfig) -> tuple[str, float]:
+    """The run id with the best ``sweep.metric`` among ``metrics`` (run id -> its logged metrics)."""
     scored = []
-    for run_id in run_ids:
-        value = client.get_run(run_id).data.metrics.get(sweep.metric)
+    for run_id, logged in metrics.items():
+        value = logged.get(sweep.metric)
         if value is None:
             raise ConfigError(f"sweep.metric {sweep.metric!r} was not logged by run {run_id}")
         scored.append((value, run_id))

@@ -15,8 +15,9 @@ import re
 import subprocess
 import tempfile
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -30,8 +31,7 @@ from framing.config import Config, TrackingConfig
 from framing.data.dataset import LabelledSet
 from framing.errors import FramingError, ModelLoadError
 from framing.models.base import StopSignal, TrainingTerminated
-from framing.package import Predictor, library_versions, load_package
-from framing.pyfunc_model import PACKAGE_ARTIFACT
+from framing.package import PACKAGE_ARTIFACT, Predictor, library_versions, load_package
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -417,6 +417,92 @@ def verify_logged_model(model_uri: str, texts: list[str], labels: list[str]) -> 
             f"the logged model {model_uri} failed its load-and-predict check: got columns {list(frame.columns)} "
             f"for {len(frame)} of {len(texts)} texts, expected {expected}"
         )
+
+
+@dataclass
+class ParentRun:
+    """An open parent run (a sweep's or a cross-validation's) and the children it finished earlier.
+
+    Children are the nested training runs, each tagged ``child_tag`` with its
+    key when it opens; ``finished`` maps the key of each FINISHED child to its
+    run id: the work not to redo.
+    """
+
+    run_id: str
+    reopened: bool
+    finished: dict[str, str]
+    skipped: list[int] = field(default_factory=list)
+
+    def run_children(
+        self,
+        keys: Sequence[str],
+        run_child: Callable[[int], str],
+        name: Callable[[int], str],
+        log: Callable[[str], None],
+    ) -> list[str]:
+        """Each child's run id, in order: a finished one is skipped (its index in ``skipped``), the rest run.
+
+        ``run_child(index)`` runs the child and returns its run id; ``name(index)``
+        names it in the log line of a skipped child.
+        """
+        run_ids = []
+        for index, key in enumerate(keys):
+            if key in self.finished:
+                run_ids.append(self.finished[key])
+                self.skipped.append(index)
+                log(f"{name(index)}: finished earlier, skipped")
+                continue
+            run_ids.append(run_child(index))
+        return run_ids
+
+    def child_metrics(self, run_id: str) -> dict[str, float]:
+        """The metrics a child logged (last value of each)."""
+        return dict(MlflowClient().get_run(run_id).data.metrics)
+
+    def log_metrics(self, metrics: Mapping[str, float]) -> None:
+        mlflow.log_metrics(dict(metrics))
+
+    def set_tags(self, tags: Mapping[str, str]) -> None:
+        mlflow.set_tags(dict(tags))
+
+    def log_table(self, frame: pd.DataFrame, artifact_file: str) -> None:
+        mlflow.log_table(frame, artifact_file=artifact_file)
+
+
+@contextmanager
+def parent_run(
+    tracking: TrackingConfig,
+    key_tag: str,
+    key: str,
+    child_tag: str,
+    *,
+    name: str,
+    tags: Mapping[str, str],
+    params: Mapping[str, Any],
+    config: Mapping[str, Any],
+    config_file: str,
+) -> Iterator[ParentRun]:
+    """Open the parent run keyed ``key_tag = key``, or reopen the newest one to continue it.
+
+    A new parent gets the key and ``tags``, ``params`` and ``config`` (as
+    ``config_file``); a reopened one keeps what it logged (params are write-once).
+    Training runs opened inside are its nested children. SIGTERM ends the parent
+    KILLED, an exception FAILED.
+    """
+    from framing.training import sigterm_stops
+
+    experiment_id = use_tracking(tracking)
+    earlier = find_keyed_run(experiment_id, key_tag, key)
+    opened = (
+        mlflow.start_run(run_id=earlier) if earlier else mlflow.start_run(experiment_id=experiment_id, run_name=name)
+    )
+    with sigterm_stops(StopSignal()), opened as run, killed_on_termination():
+        run_id = run.info.run_id
+        if not earlier:
+            mlflow.set_tags({key_tag: key, **tags})
+            mlflow.log_params(dict(params))
+            mlflow.log_dict(dict(config), config_file)
+        yield ParentRun(run_id, earlier is not None, finished_children(experiment_id, run_id, child_tag))
 
 
 def find_keyed_run(experiment_id: str, key_tag: str, key: str) -> str | None:
