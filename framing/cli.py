@@ -277,12 +277,29 @@ def _cv(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from framing.scoring.report import write_report
+    from framing.scoring.report import ReportSettings, write_report
 
     if args.chunk_size < 1:
         raise FramingError("--chunk-size must be at least 1")
-    report = write_report(Path(args.scores), Path(args.output_dir), args.group_by, chunk_size=args.chunk_size)
+    if args.bootstrap != 0 and args.bootstrap < 100:
+        raise FramingError("--bootstrap needs at least 100 resamples for a 95% interval (0 turns intervals off)")
+    if args.min_articles < 0:
+        raise FramingError("--min-articles must be at least 0")
+    settings = ReportSettings(min_articles=args.min_articles, n_boot=args.bootstrap)
+    correction = Path(args.correct_with) if args.correct_with else None
+    report = write_report(
+        Path(args.scores),
+        Path(args.output_dir),
+        args.group_by,
+        args.chunk_size,
+        settings=settings,
+        correction=correction,
+    )
     print(f"{report.paragraphs} paragraphs in {report.articles} articles, labels: {', '.join(report.labels)}")
+    if args.bootstrap:
+        print(f"shares with 95% cluster-bootstrap intervals over articles ({args.bootstrap} resamples)")
+    if correction is not None:
+        print(f"corrected for precision and recall measured in {correction}")
     for name, path in report.summaries.items():
         print(f"summary {name}: {path}")
     print(f"articles: {report.articles_parquet}")
@@ -386,9 +403,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--group-by",
         nargs="+",
         default=None,
-        help="summaries by these metadata columns (year: from date; a+b: by both); default: outlet and year",
+        help="summaries by these metadata columns (year, month: from date; a+b: by both); default: outlet and year",
     )
     report.add_argument("--chunk-size", type=int, default=50_000, help="rows read at a time")
+    report.add_argument(
+        "--min-articles",
+        type=int,
+        default=10,
+        help="groups with fewer articles are greyed in tables and plots (default: 10)",
+    )
+    report.add_argument(
+        "--bootstrap",
+        type=int,
+        default=1000,
+        help="resamples of articles for the 95%% interval of every share (0: no intervals; default: 1000)",
+    )
+    report.add_argument(
+        "--correct-with",
+        metavar="ESTIMATE_CSV",
+        help="the table of framing annotate estimate --output: also show shares corrected for its precision/recall",
+    )
     report.set_defaults(handler=_report)
 
     compare = commands.add_parser(

@@ -106,11 +106,40 @@ def ratio_interval(numerator: np.ndarray, denominator: np.ndarray, boot: Cluster
     return {"value": value, "low": low, "high": high}
 
 
+def cluster_ratio(
+    numerators: np.ndarray, denominators: np.ndarray, n_boot: int = N_BOOT, seed: int = SEED, chunk: int = 100
+) -> dict[str, np.ndarray]:
+    """A ratio of sums over clusters given one row per cluster (``numerators`` [clusters, columns]).
+
+    The same resampling as ``ClusterBootstrap`` (clusters drawn with
+    replacement), but drawn ``chunk`` resamples at a time, so memory stays at
+    ``chunk x clusters`` for a group of a million articles. Returns ``value``,
+    ``low`` and ``high`` per column (NaN where a draw has no denominator).
+    """
+    num = np.asarray(numerators, dtype=float).reshape(len(numerators), -1)
+    den = np.asarray(denominators, dtype=float).reshape(-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = num.sum(axis=0) / den.sum()
+    k = len(den)
+    if k == 0 or n_boot == 0:
+        nan = np.full(num.shape[1], np.nan)
+        return {"value": value, "low": nan, "high": nan.copy()}
+    rng = np.random.default_rng(seed)
+    draws = []
+    for start in range(0, n_boot, chunk):
+        counts = rng.multinomial(k, np.full(k, 1 / k), min(chunk, n_boot - start)).astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            draws.append((counts @ num) / (counts @ den)[:, None])
+    low, high = intervals(np.vstack(draws))
+    return {"value": value, "low": low, "high": high}
+
+
 __all__ = [
     "CONFIDENCE",
     "METHOD",
     "N_BOOT",
     "ClusterBootstrap",
+    "cluster_ratio",
     "intervals",
     "percentile_interval",
     "ratio_interval",

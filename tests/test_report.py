@@ -285,3 +285,72 @@ def test_cli_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", "--scores", str(tmp_path / "missing"), "--output-dir", str(out)]) == 2
     error = capsys.readouterr().err
     assert error.startswith("error: ") and "missing" in error and error.count("\n") == 1
+
+
+def test_shares_carry_counts_cluster_intervals_and_a_minimum(scores: Path) -> None:
+    articles = aggregate_articles(scores, chunk_size=4)
+    by_outlet = summarise(articles, ["outlet"], min_articles=3).set_index("outlet")
+    for label in LABELS:
+        share, low, high = (by_outlet[f"share_{label}{end}"] for end in ("", "_low", "_high"))
+        assert ((low <= share) & (share <= high)).all(), label
+    assert bool(by_outlet.loc[EVIL, "below_min"]) and not by_outlet.loc[NORTH, "below_min"]
+    overall = summarise(articles).iloc[0]
+    assert overall["share_mbc_low"] < 10 / 26 < overall["share_mbc_high"]
+    assert summarise(articles, n_boot=0)["share_mbc_low"].isna().all()
+
+
+def test_month_is_a_time_unit_on_a_real_time_axis(tmp_path: Path) -> None:
+    from framing.scoring.shares import time_position
+
+    scores = write_scores(tmp_path / "scores.parquet", scored_rows())
+    report = write_report(scores, tmp_path / "report", group_by=["month", "year"])
+    months = pd.read_csv(report.summaries["month"], dtype={"month": str})
+    assert months.loc[months["month"] == "2022-03", "paragraphs"].item() == 3
+    assert {"month", "year", "outlet"} == set(report.plots)
+    assert report.plots["month"].read_bytes()[:4] == b"\x89PNG"
+    gap = time_position("year", "1994") - time_position("year", "1992")
+    assert gap.days == 730 and (time_position("year", "1993") - time_position("year", "1992")).days == 365
+    assert (time_position("month", "2022-03") - time_position("month", "2022-01")).days == 59
+    assert time_position("month", None) is None
+
+
+def test_report_page_names_the_model_greys_small_groups_and_corrects_shares(tmp_path: Path) -> None:
+    from framing.scoring.report import ReportSettings
+
+    scores = write_scores(tmp_path / "scores.jsonl", scored_rows())
+    manifest = {
+        "model_uri": "runs:/abc123/model",
+        "input_path": "corpus/",
+        "settings": {"source": {"languages": ["en"]}},
+        "model_info": {"thresholds": {"diplomacy": 0.42, "mbc": 0.5}, "languages": {"en": 120}},
+    }
+    scores.with_name(scores.name + ".manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    estimate = tmp_path / "estimate.csv"
+    pd.DataFrame(
+        [
+            {"label": "mbc", "precision": 0.5, "precision_low": 0.4, "precision_high": 0.6}
+            | {"recall": 1.0, "recall_low": 0.9, "recall_high": 1.0},
+            {"label": "(macro F1)", "f1": 0.7},
+        ]
+    ).to_csv(estimate, index=False)
+    report = write_report(scores, tmp_path / "report", settings=ReportSettings(min_articles=3), correction=estimate)
+    page = report.html.read_text(encoding="utf-8")
+    assert "runs:/abc123/model" in page and "diplomacy 0.42" in page and "training languages" in page
+    assert 'class="few"' in page and "fewer than 3 articles" in page
+    assert "cluster bootstrap" in page and "Corrected shares" in page
+    overall = pd.read_csv(report.summaries["overall"])
+    assert overall.loc[0, "corrected_mbc"] == pytest.approx(10 / 26 * 0.5)
+    assert "corrected_diplomacy" not in overall
+    assert (
+        overall.loc[0, "corrected_mbc_low"] <= overall.loc[0, "corrected_mbc"] <= overall.loc[0, "corrected_mbc_high"]
+    )
+
+
+def test_cli_report_settings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scores = write_scores(tmp_path / "scores.csv", scored_rows())
+    out = tmp_path / "report"
+    assert main(["report", "--scores", str(scores), "--output-dir", str(out), "--bootstrap", "0"]) == 0
+    assert "intervals" not in capsys.readouterr().out
+    assert main(["report", "--scores", str(scores), "--output-dir", str(out), "--bootstrap", "5"]) == 2
+    assert main(["report", "--scores", str(scores), "--output-dir", str(out), "--correct-with", "nope.csv"]) == 2
+    assert "nope.csv" in capsys.readouterr().err

@@ -29,6 +29,18 @@ import pandas as pd
 
 from framing.errors import DataError
 from framing.formats import OUTPUT_SUFFIXES, jsonl
+from framing.scoring.shares import (
+    INTERVAL_METHOD,
+    MIN_ARTICLES,
+    TIME_KEYS,
+    Correction,
+    apply_correction,
+    group_intervals,
+    read_correction,
+    time_position,
+    with_time_keys,
+)
+from framing.uncertainty import N_BOOT, SEED, cluster_ratio
 
 SUFFIXES = tuple(OUTPUT_SUFFIXES)
 # Columns of the scores that are neither metadata nor read: text and evidence are the bulk of the file.
@@ -349,19 +361,18 @@ def _share(flagged: pd.Series, paragraphs: pd.Series) -> pd.Series:
     return (flagged.astype("float64") / total.where(total > 0)).fillna(0.0)
 
 
-def _with_year(frame: pd.DataFrame) -> pd.DataFrame:
-    """``year`` from the first four characters of ``date`` (an existing ``year`` column without ``date`` is kept)."""
-    if "date" not in frame:
-        return frame
-    out = frame.copy()
-    out["year"] = frame["date"].map(lambda v: None if pd.isna(v) or not str(v).strip() else str(v).strip()[:4])
-    return out
-
-
-def summarise(articles: ArticleTotals, keys: Sequence[str] = ()) -> pd.DataFrame:
-    """Paragraphs, articles and share of paragraphs flagged per label, per group of ``keys`` (none: overall)."""
+def summarise(
+    articles: ArticleTotals,
+    keys: Sequence[str] = (),
+    n_boot: int = N_BOOT,
+    min_articles: int = MIN_ARTICLES,
+    seed: int = SEED,
+) -> pd.DataFrame:
+    """Per group of ``keys`` (none: overall): paragraphs, articles and, per label, the share of paragraphs
+    flagged with its 95% cluster-bootstrap interval (``share_<label>_low``/``_high``; ``n_boot=0`` leaves
+    them empty); ``below_min`` marks groups with fewer than ``min_articles`` articles."""
     flagged = [f"flagged_{label}" for label in articles.labels]
-    frame = _with_year(articles.frame) if "year" in keys else articles.frame
+    frame = with_time_keys(articles.frame, keys)
     counts = frame[["paragraphs", *flagged]].astype("int64")
     if keys:
         grouped = pd.concat([frame[list(keys)], counts], axis=1).groupby(list(keys), dropna=False, sort=True)
@@ -373,8 +384,13 @@ def summarise(articles: ArticleTotals, keys: Sequence[str] = ()) -> pd.DataFrame
             [{"paragraphs": counts["paragraphs"].sum(), "articles": len(frame), **counts[flagged].sum()}]
         )
     out = totals[[*keys, "paragraphs", "articles"]].copy()
+    bounds = group_intervals(pd.concat([frame[list(keys)], counts], axis=1), articles.labels, keys, n_boot, seed)
     for label in articles.labels:
         out[f"share_{label}"] = _share(totals[f"flagged_{label}"], totals["paragraphs"])
+        for end in ("low", "high"):
+            column = f"share_{label}_{end}"
+            out[column] = bounds[column].to_numpy() if column in bounds and len(bounds) == len(out) else np.nan
+    out["below_min"] = out["articles"] < min_articles
     return out
 
 
@@ -382,7 +398,7 @@ def _groupings(articles: ArticleTotals, group_by: Sequence[str] | None, path: Pa
     """``outlet`` and ``year`` by default where the data has them; ``a+b`` groups by both columns."""
     available = set(articles.metadata)
     if "date" in available:
-        available.add("year")
+        available |= set(TIME_KEYS)
     if group_by is None:
         return [(key,) for key in ("outlet", "year") if key in available]
     groupings: list[tuple[str, ...]] = []
@@ -390,7 +406,7 @@ def _groupings(articles: ArticleTotals, group_by: Sequence[str] | None, path: Pa
         keys = tuple(k.strip() for k in spec.split("+") if k.strip())
         for key in keys:
             if key not in available:
-                hint = " (year needs a date column)" if key == "year" else ""
+                hint = f" ({key} needs a date column)" if key in TIME_KEYS else ""
                 raise DataError(
                     path, f"cannot group by {key!r}{hint}; metadata columns: {', '.join(sorted(available)) or 'none'}"
                 )
@@ -422,8 +438,25 @@ def _new_figure(width: float, height: float) -> Any:
     return figure
 
 
-def plot_by_outlet(by_outlet: pd.DataFrame, labels: list[str], path: Path) -> Path:
-    """Grouped horizontal bars: share of paragraphs per label for the outlets with the most paragraphs."""
+def _errors(summary: pd.DataFrame, label: str) -> np.ndarray | None:
+    """Matplotlib's [2, n] distances from each share to its interval ends; ``None`` without intervals."""
+    share = summary[f"share_{label}"].to_numpy(dtype=float)
+    low = summary.get(f"share_{label}_low", pd.Series(np.nan, index=summary.index)).to_numpy(dtype=float)
+    high = summary.get(f"share_{label}_high", pd.Series(np.nan, index=summary.index)).to_numpy(dtype=float)
+    if np.isnan(low).all():
+        return None
+    return np.vstack([np.nan_to_num(share - low), np.nan_to_num(high - share)]).clip(min=0)
+
+
+def _few(summary: pd.DataFrame) -> np.ndarray:
+    return summary.get("below_min", pd.Series(False, index=summary.index)).fillna(False).to_numpy(dtype=bool)
+
+
+def plot_by_outlet(by_outlet: pd.DataFrame, labels: list[str], path: Path, min_articles: int = MIN_ARTICLES) -> Path:
+    """Grouped horizontal bars with 95% intervals: share of paragraphs per label for the largest outlets.
+
+    Outlets with fewer than ``min_articles`` articles are drawn grey.
+    """
     from matplotlib.ticker import PercentFormatter
 
     top = by_outlet.sort_values("paragraphs", ascending=False, kind="mergesort").head(TOP_OUTLETS_PLOT)
@@ -431,13 +464,26 @@ def plot_by_outlet(by_outlet: pd.DataFrame, labels: list[str], path: Path) -> Pa
     figure = _new_figure(9, 1.5 + len(top) * max(0.35, 0.18 * len(labels)))
     ax = figure.add_subplot()
     positions = np.arange(len(top))
+    few = _few(top)
+    colours = [f"C{j % 10}" for j in range(len(labels))]
     for j, label in enumerate(labels):
         offsets = positions - 0.4 + height * (j + 0.5)
-        ax.barh(offsets, top[f"share_{label}"].to_numpy(), height=height, label=_plain(label))
-    ax.set_yticks(positions, [_plain(v) for v in top["outlet"]])
+        bars = ax.barh(offsets, top[f"share_{label}"].to_numpy(), height=height, color=colours[j], label=_plain(label))
+        for bar, f in zip(bars, few, strict=True):
+            if f:
+                bar.set_alpha(0.3)
+        errors = _errors(top, label)
+        if errors is not None:
+            ax.errorbar(top[f"share_{label}"].to_numpy(), offsets, xerr=errors, fmt="none", ecolor="#333", lw=0.8)
+    ax.set_yticks(positions, [_plain(v) + (" (few)" if f else "") for v, f in zip(top["outlet"], few, strict=True)])
+    for tick, f in zip(ax.get_yticklabels(), few, strict=True):
+        if f:
+            tick.set_color("grey")
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set_xlabel("share of paragraphs flagged")
+    ax.set_xlabel(
+        f"share of paragraphs flagged; lines: 95% interval (articles resampled); pale: < {min_articles} articles"
+    )
     ax.set_title(f"Share of paragraphs per label by outlet (top {len(top)} by paragraphs)")
     ax.legend(loc="best", fontsize=8)
     figure.tight_layout()
@@ -445,23 +491,38 @@ def plot_by_outlet(by_outlet: pd.DataFrame, labels: list[str], path: Path) -> Pa
     return path
 
 
-def plot_by_year(by_year: pd.DataFrame, labels: list[str], path: Path) -> Path:
-    """One line per label: share of paragraphs flagged in each year."""
+def plot_over_time(
+    summary: pd.DataFrame, key: str, labels: list[str], path: Path, min_articles: int = MIN_ARTICLES
+) -> Path:
+    """One line per label over a real time axis (1992 and 1994 are two years apart), with 95% bands.
+
+    Periods with fewer than ``min_articles`` articles are drawn as grey hollow points.
+    """
     from matplotlib.ticker import PercentFormatter
 
-    years = by_year[by_year["year"].notna()].sort_values("year")
-    figure = _new_figure(max(6, 0.5 * len(years) + 3), 4)
+    points = summary.assign(_when=[time_position(key, v) for v in summary[key]])
+    points = points[points["_when"].notna()].sort_values("_when")
+    figure = _new_figure(10, 4.5)
     ax = figure.add_subplot()
-    positions = np.arange(len(years))
-    for label in labels:
-        ax.plot(positions, years[f"share_{label}"].to_numpy(), marker="o", label=_plain(label))
-    ax.set_xticks(positions, [_plain(v) for v in years["year"]])
+    when = pd.to_datetime(points["_when"]).to_numpy()
+    few = _few(points)
+    for j, label in enumerate(labels):
+        share = points[f"share_{label}"].to_numpy(dtype=float)
+        colour = f"C{j % 10}"
+        ax.plot(when, share, color=colour, lw=1.2, label=_plain(label))
+        ax.plot(when[~few], share[~few], "o", color=colour, ms=4)
+        ax.plot(when[few], share[few], "o", mfc="none", mec="grey", ms=4)
+        if f"share_{label}_low" in points and points[f"share_{label}_low"].notna().any():
+            low = points[f"share_{label}_low"].to_numpy(dtype=float)
+            high = points[f"share_{label}_high"].to_numpy(dtype=float)
+            ax.fill_between(when, low, high, color=colour, alpha=0.15, lw=0)
     ax.set_ylim(bottom=0)  # shares from zero, so small changes do not look large
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_ylabel("share of paragraphs flagged")
-    ax.set_xlabel("year")
-    ax.set_title("Share of paragraphs per label over time")
+    ax.set_xlabel(f"{key}; bands: 95% interval (articles resampled); hollow grey: < {min_articles} articles")
+    ax.set_title(f"Share of paragraphs per label by {key}")
     ax.legend(loc="best", fontsize=8)
+    figure.autofmt_xdate()
     figure.tight_layout()
     figure.savefig(path, format="png", dpi=100)
     return path
@@ -484,23 +545,88 @@ def _cell(value: Any, column: str) -> str:
     return str(value)
 
 
-def _html_table(frame: pd.DataFrame) -> str:
+def _html_table(frame: pd.DataFrame, few: Sequence[bool] | None = None) -> str:
+    """An escaped HTML table; rows marked in ``few`` get the greyed ``few`` class."""
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     rows = []
-    for record in frame.itertuples(index=False, name=None):
+    marks = list(few) if few is not None else [False] * len(frame)
+    for record, grey in zip(frame.itertuples(index=False, name=None), marks, strict=True):
         cells = "".join(
-            f'<td class="{"num" if not isinstance(v, str) else "txt"}">{html.escape(_cell(v, str(c)))}</td>'
+            f'<td class="{"num" if not isinstance(v, str) or str(c).startswith(("share", "corrected")) else "txt"}">'
+            f"{html.escape(_cell(v, str(c)))}</td>"
             for c, v in zip(frame.columns, record, strict=True)
         )
-        rows.append(f"<tr>{cells}</tr>")
+        rows.append(f'<tr class="few">{cells}</tr>' if grey else f"<tr>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
+def _with_bounds(value: float, low: float, high: float) -> str:
+    """``34.6% [28.1%, 41.0%]``, or the share alone when it has no interval."""
+    if pd.isna(value):
+        return MISSING
+    if pd.isna(low) or pd.isna(high):
+        return f"{value:.1%}"
+    return f"{value:.1%} [{low:.1%}, {high:.1%}]"
+
+
+def display_summary(summary: pd.DataFrame, labels: Sequence[str]) -> pd.DataFrame:
+    """The summary as shown: each share (and corrected share) with its interval in one cell."""
+    keys = [
+        c
+        for c in summary.columns
+        if c not in ("paragraphs", "articles", "below_min") and not c.startswith(("share_", "corrected_"))
+    ]
+    out = summary[[*keys, "paragraphs", "articles"]].copy()
+    for label in labels:
+        for prefix in ("share", "corrected"):
+            column = f"{prefix}_{label}"
+            if column in summary:
+                out[column] = [
+                    _with_bounds(v, lo, hi)
+                    for v, lo, hi in zip(
+                        summary[column], summary[f"{column}_low"], summary[f"{column}_high"], strict=True
+                    )
+                ]
+    return out
+
+
 def _top_rows(summary: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
-    """Years in order; other groupings by paragraphs, most first."""
-    if "year" in keys:
+    """Years and months in order; other groupings by paragraphs, most first."""
+    if any(key in TIME_KEYS for key in keys):
         return summary.head(TOP_ROWS_HTML)
     return summary.sort_values("paragraphs", ascending=False, kind="mergesort").head(TOP_ROWS_HTML)
+
+
+def scores_manifest(scores: Path) -> dict[str, Any]:
+    """The scoring run's manifest beside the scores (model, settings), or ``{}`` when there is none."""
+    path = scores / "_manifest.json" if scores.is_dir() else scores.with_name(scores.name + ".manifest.json")
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _model_section(manifest: dict[str, Any]) -> list[str]:
+    """Which model made these scores, on what data, at which thresholds, keeping which languages."""
+    if not manifest:
+        return ['<p class="note">No scoring manifest beside the scores: the model that made them is not known.</p>']
+    info = manifest.get("model_info") or {}
+    rows = [("model", str(manifest.get("model_uri", MISSING))), ("input", str(manifest.get("input_path", MISSING)))]
+    if info.get("run_id"):
+        rows.append(("training run", str(info["run_id"])))
+    for split, described in (info.get("data") or {}).items():
+        rows.append((f"{split} data", str(described)))
+    thresholds = info.get("thresholds")
+    if thresholds:
+        rows.append(("thresholds", ", ".join(f"{k} {float(v):.2f}" for k, v in thresholds.items())))
+    if info.get("languages"):
+        rows.append(("training languages", ", ".join(f"{k} {v}" for k, v in info["languages"].items())))
+    kept = (manifest.get("settings") or {}).get("source", {}).get("languages")
+    if kept is not None:
+        rows.append(("languages scored", "any" if not kept else ", ".join(kept)))
+    body = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
+    return ["<h2>Model</h2>", f"<table><tbody>{body}</tbody></table>"]
 
 
 def _image(path: Path, alt: str) -> str:
@@ -516,7 +642,68 @@ th { background: #f0f0f0; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 img { max-width: 100%; }
 .note { color: #666; font-size: 0.9em; }
+tr.few td { color: #999; background: #f7f7f7; }
 """
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """How shares are qualified: interval resamples, the minimum articles per group, an optional correction."""
+
+    min_articles: int = MIN_ARTICLES
+    n_boot: int = N_BOOT
+    correction: Correction | None = None
+
+
+def _overall_table(articles: ArticleTotals, overall: pd.DataFrame, settings: ReportSettings) -> pd.DataFrame:
+    frame = articles.frame
+    n_articles = len(frame)
+    rows = []
+    for label in articles.labels:
+        flagged = int(frame[f"flagged_{label}"].sum())
+        with_label = (frame[f"flagged_{label}"] > 0).to_numpy(dtype=float)
+        article_share = cluster_ratio(with_label[:, None], np.ones(n_articles), n_boot=settings.n_boot)
+        row = {
+            "label": label,
+            "paragraphs flagged": flagged,
+            "share of paragraphs": _with_bounds(
+                overall[f"share_{label}"].iloc[0],
+                overall[f"share_{label}_low"].iloc[0],
+                overall[f"share_{label}_high"].iloc[0],
+            ),
+            "articles with a flagged paragraph": int(with_label.sum()),
+            "share of articles": _with_bounds(
+                article_share["value"][0], article_share["low"][0], article_share["high"][0]
+            ),
+        }
+        if f"corrected_{label}" in overall:
+            row["corrected share of paragraphs"] = _with_bounds(
+                overall[f"corrected_{label}"].iloc[0],
+                overall[f"corrected_{label}_low"].iloc[0],
+                overall[f"corrected_{label}_high"].iloc[0],
+            )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _method_notes(settings: ReportSettings) -> list[str]:
+    notes = [
+        "A paragraph is flagged for a label when the model put the label in its <code>labels</code> column "
+        "(at the model's tuned threshold).",
+        f"Intervals: {INTERVAL_METHOD} ({settings.n_boot} resamples); paragraphs of one article are not "
+        "independent, so articles, not paragraphs, are resampled."
+        if settings.n_boot
+        else "No intervals (bootstrap turned off).",
+        f"Groups with fewer than {settings.min_articles} articles are greyed: their shares say little.",
+    ]
+    if settings.correction is not None:
+        notes.append(
+            "Corrected shares = share &times; precision / recall, with the precision and recall measured on a "
+            f"labelled sample ({html.escape(str(settings.correction.path))}); their interval combines the share's "
+            "interval with the ends of the precision and recall intervals (conservative). They estimate the share "
+            "of paragraphs that truly carry the label."
+        )
+    return [f'<p class="note">{note}</p>' for note in notes]
 
 
 def render_html(
@@ -525,47 +712,36 @@ def render_html(
     articles: ArticleTotals,
     summaries: dict[tuple[str, ...], pd.DataFrame],
     plots: dict[str, Path],
+    overall: pd.DataFrame | None = None,
+    settings: ReportSettings | None = None,
+    manifest: dict[str, Any] | None = None,
 ) -> str:
     """One self-contained page: inline CSS, images as data URIs, every text escaped."""
-    paragraphs = articles.paragraphs
-    frame = articles.frame
-    overall_rows = []
-    for label in articles.labels:
-        flagged = int(frame[f"flagged_{label}"].sum())
-        with_label = int((frame[f"flagged_{label}"] > 0).sum())
-        overall_rows.append(
-            {
-                "label": label,
-                "paragraphs flagged": flagged,
-                "share of paragraphs": flagged / paragraphs if paragraphs else 0.0,
-                "articles with a flagged paragraph": with_label,
-                "share of articles": with_label / len(frame) if len(frame) else 0.0,
-            }
-        )
-    overall = pd.DataFrame(overall_rows, columns=list(overall_rows[0]) if overall_rows else None)
+    settings = settings or ReportSettings()
+    overall = summarise(articles, (), settings.n_boot, settings.min_articles) if overall is None else overall
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
         f'<p class="note">Scores: {html.escape(str(scores))}</p>',
-        f"<p><strong>{paragraphs:,}</strong> paragraphs in <strong>{len(frame):,}</strong> articles; "
-        f"{len(articles.labels)} labels: {html.escape(', '.join(articles.labels))}.</p>",
+        f"<p><strong>{articles.paragraphs:,}</strong> paragraphs in <strong>{len(articles.frame):,}</strong> "
+        f"articles; {len(articles.labels)} labels: {html.escape(', '.join(articles.labels))}.</p>",
+        *_model_section(manifest or {}),
         "<h2>Overall</h2>",
-        _html_table(overall),
-        '<p class="note">A paragraph is flagged for a label when the model put the label in its '
-        "<code>labels</code> column (at the model's tuned threshold).</p>",
+        _html_table(_overall_table(articles, overall, settings)),
+        *_method_notes(settings),
     ]
     for keys, summary in summaries.items():
         name = " × ".join(keys)
         parts.append(f"<h2>By {html.escape(name)}</h2>")
-        plot = plots.get("outlet") if keys == ("outlet",) else plots.get("year") if keys == ("year",) else None
+        plot = plots.get(keys[0]) if len(keys) == 1 else None
         if plot is not None:
             parts.append(_image(plot, f"share of paragraphs per label by {name}"))
         shown = _top_rows(summary, keys)
         if len(summary) > len(shown):
             parts.append(f'<p class="note">Showing {len(shown)} of {len(summary)} groups.</p>')
-        parts.append(_html_table(shown))
+        parts.append(_html_table(display_summary(shown, articles.labels), list(shown["below_min"])))
     for key, plot in plots.items():  # plots whose grouping was not asked for still belong in the report
         if (key,) not in summaries:
             parts.append(f"<h2>By {html.escape(key)}</h2>")
@@ -583,13 +759,20 @@ def write_report(
     group_by: Sequence[str] | None = None,
     chunk_size: int = 50_000,
     title: str | None = None,
+    settings: ReportSettings | None = None,
+    correction: Path | None = None,
 ) -> Report:
     """Article table, summaries, plots and ``report.html`` for the scores at ``scores``, written to ``output_dir``.
 
-    ``group_by`` lists groupings (metadata columns, ``year`` from ``date``,
-    ``a+b`` for both); ``None`` means ``outlet`` and ``year`` where present.
-    An overall summary is always written.
+    ``group_by`` lists groupings (metadata columns, ``year`` or ``month`` from
+    ``date``, ``a+b`` for both); ``None`` means ``outlet`` and ``year`` where
+    present. An overall summary is always written. ``correction`` is the CSV of
+    ``framing annotate estimate --output``: shares are then also corrected for
+    the model's measured precision and recall.
     """
+    settings = settings or ReportSettings()
+    if correction is not None:
+        settings = ReportSettings(settings.min_articles, settings.n_boot, read_correction(correction))
     articles = aggregate_articles(scores, chunk_size)
     groupings = _groupings(articles, group_by, scores)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -599,28 +782,28 @@ def write_report(
     table.to_parquet(articles_parquet, index=False)
     table.to_csv(articles_csv, index=False)
 
+    def summary_of(keys: tuple[str, ...]) -> pd.DataFrame:
+        found = summarise(articles, keys, settings.n_boot, settings.min_articles)
+        if settings.correction is not None:
+            found = apply_correction(found, articles.labels, settings.correction)
+        return found
+
     summary_paths = {"overall": output_dir / "summary_overall.csv"}
-    summarise(articles).to_csv(summary_paths["overall"], index=False)
+    overall = summary_of(())
+    overall.to_csv(summary_paths["overall"], index=False)
     summaries: dict[tuple[str, ...], pd.DataFrame] = {}
     for keys in groupings:
-        summaries[keys] = summarise(articles, keys)
+        summaries[keys] = summary_of(keys)
         summary_paths["+".join(keys)] = output_dir / _file_name(keys)
         summaries[keys].to_csv(summary_paths["+".join(keys)], index=False)
 
-    plots: dict[str, Path] = {}
-    if len(table) and "outlet" in articles.metadata:
-        by_outlet = summaries.get(("outlet",))
-        by_outlet = summarise(articles, ("outlet",)) if by_outlet is None else by_outlet
-        plots["outlet"] = plot_by_outlet(by_outlet, articles.labels, output_dir / "share_by_outlet.png")
-    if len(table) and "date" in articles.metadata:
-        by_year = summaries.get(("year",))
-        by_year = summarise(articles, ("year",)) if by_year is None else by_year
-        if by_year["year"].notna().any():
-            plots["year"] = plot_by_year(by_year, articles.labels, output_dir / "share_by_year.png")
-
+    plots = _plots(articles, summaries, output_dir, summary_of, settings)
     page = output_dir / "report.html"
     heading = title or f"Framing report: {scores.name}"
-    page.write_text(render_html(heading, scores, articles, summaries, plots), encoding="utf-8")
+    page.write_text(
+        render_html(heading, scores, articles, summaries, plots, overall, settings, scores_manifest(scores)),
+        encoding="utf-8",
+    )
     return Report(
         output_dir=output_dir,
         html=page,
@@ -630,8 +813,47 @@ def write_report(
         plots=plots,
         labels=articles.labels,
         paragraphs=articles.paragraphs,
-        articles=len(table),
+        articles=len(articles.frame),
     )
 
 
-__all__ = ["ArticleTotals", "Report", "aggregate_articles", "iter_chunks", "summarise", "write_report"]
+def _plots(
+    articles: ArticleTotals,
+    summaries: dict[tuple[str, ...], pd.DataFrame],
+    output_dir: Path,
+    summary_of: Any,
+    settings: ReportSettings,
+) -> dict[str, Path]:
+    """By outlet and by year always (where the data allows), by month when asked for."""
+    plots: dict[str, Path] = {}
+    if not len(articles.frame):
+        return plots
+    if "outlet" in articles.metadata:
+        by_outlet = summaries.get(("outlet",))
+        by_outlet = summary_of(("outlet",)) if by_outlet is None else by_outlet
+        plots["outlet"] = plot_by_outlet(
+            by_outlet, articles.labels, output_dir / "share_by_outlet.png", settings.min_articles
+        )
+    if "date" in articles.metadata:
+        for key in ("year", "month"):
+            if key == "month" and ("month",) not in summaries:
+                continue
+            by_time = summaries.get((key,))
+            by_time = summary_of((key,)) if by_time is None else by_time
+            if by_time[key].notna().any():
+                path = output_dir / f"share_by_{key}.png"
+                plots[key] = plot_over_time(by_time, key, articles.labels, path, settings.min_articles)
+    return plots
+
+
+__all__ = [
+    "ArticleTotals",
+    "Report",
+    "ReportSettings",
+    "aggregate_articles",
+    "display_summary",
+    "iter_chunks",
+    "scores_manifest",
+    "summarise",
+    "write_report",
+]
