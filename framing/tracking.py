@@ -30,7 +30,7 @@ from mlflow.tracking import MlflowClient
 from framing.config import Config, TrackingConfig
 from framing.data.dataset import LabelledSet
 from framing.errors import FramingError, ModelLoadError
-from framing.models.base import StopSignal, TrainingTerminated
+from framing.models.base import StopSignal, TrainingTerminated, model_family
 from framing.package import PACKAGE_ARTIFACT, Predictor, library_versions, load_package
 
 P = ParamSpec("P")
@@ -48,6 +48,8 @@ REQUEST_TIMEOUT_ENV = "MLFLOW_HTTP_REQUEST_TIMEOUT"
 REQUEST_RETRIES_ENV = "MLFLOW_HTTP_REQUEST_MAX_RETRIES"
 DEFAULT_REQUEST_TIMEOUT = 5
 DEFAULT_REQUEST_MAX_RETRIES = 2
+# What every logged model needs; a family adds its own (ModelFamily.requirements).
+BASE_REQUIREMENTS = ("mlflow", "scikit-learn", "skops", "pandas", "numpy", "pyarrow", "pydantic", "omegaconf", "pyyaml")
 
 
 class TrackingStoreError(FramingError):
@@ -340,9 +342,7 @@ class RunLogger:
         example = pd.DataFrame({"text": example_texts})
         signature = infer_signature(example, predictor.predict(example_texts))
         versions = library_versions()
-        needed = ["mlflow", "scikit-learn", "skops", "pandas", "numpy", "pyarrow", "pydantic", "omegaconf", "pyyaml"]
-        if predictor.model.family == "transformer":
-            needed += ["torch", "transformers", "tokenizers", "safetensors"]
+        needed = [*BASE_REQUIREMENTS, *model_family(predictor.model.family).requirements]
         requirements = [f"{name}=={versions[name]}" for name in needed if name in versions]
         with tempfile.TemporaryDirectory() as tmp:
             package_dir = predictor.save(Path(tmp) / PACKAGE_ARTIFACT, extra={"run_id": self.run_id})

@@ -28,7 +28,7 @@ from framing.data.dataset import LabelledSet, Splits, check_label_coverage, load
 from framing.data.splits import check_no_cross_split_duplicates, deduplicate_splits
 from framing.errors import ConfigError, DataError
 from framing.evaluation import compute_metrics, error_analysis
-from framing.models.base import FitContext, StopSignal, build_model, model_class
+from framing.models.base import FitContext, StopSignal, build_model, model_family
 from framing.package import Predictor
 from framing.plots import confusion_matrices, pr_curves
 from framing.results import log_description, log_test_predictions, split_intervals
@@ -160,7 +160,7 @@ def run_training(config: Config) -> TrainingResult:
     check_trainable(config, splits)
     labels = splits.label_names
     task = config.data.task
-    checkpoints = run_checkpoint_dir(config) if model_class(config.model.family).checkpoints else None
+    checkpoints = run_checkpoint_dir(config) if model_family(config.model.family).checkpoints else None
     resume_run_id = None
     if config.resume:
         resume_run_id = saved_run_id(checkpoints) if checkpoints else None

