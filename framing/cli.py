@@ -15,6 +15,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from framing.errors import FramingError
 
@@ -99,8 +100,10 @@ def _predict(args: argparse.Namespace) -> int:
     if args.model is None:
         args.model = _champion_model(args.tracking_uri)
     if args.engine == "ray":
+        from framing.scoring.model_files import training_record
         from framing.scoring.ray_engine import score_with_ray
 
+        source = _with_languages(source, args.languages, training_record(args.model))
         summary = score_with_ray(
             args.model,
             Path(args.input),
@@ -112,12 +115,27 @@ def _predict(args: argparse.Namespace) -> int:
         )
     else:
         predictor, model_files = load_for_scoring(args.model)
+        source = _with_languages(source, args.languages, predictor.training)
         summary = score_corpus(
             predictor, str(args.model), Path(args.input), Path(args.output), source, options, model_files
         )
     print(summary.table())
     print(f"output: {args.output}")
     return 0
+
+
+def _with_languages(source: Any, value: str | None, training: dict[str, Any]) -> Any:
+    """The source options with the languages to score: ``--languages``, or those the model was trained on."""
+    import dataclasses
+
+    from framing.languages import model_languages, parse_languages
+
+    languages = parse_languages(value, training)
+    if value is None:
+        recorded = model_languages(training)[1]
+        origin = "the model's training data" if recorded else "not recorded by this model; assumed"
+        print(f"languages scored: {', '.join(languages or ())} ({origin}); --languages any scores every language")
+    return dataclasses.replace(source, languages=languages)
 
 
 def _champion_model(tracking_uri: str | None) -> str:
@@ -356,6 +374,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--ray-dashboard", action="store_true", help="serve the local Ray dashboard (on 127.0.0.1); off by default"
     )
     predict.add_argument("--evidence", type=int, default=5, help="n-grams of evidence per flagged label")
+    predict.add_argument(
+        "--languages",
+        default=None,
+        help="languages to score, e.g. en or en,de; 'any' scores every paragraph; default: the languages of the "
+        "model's training data. Others are rejected with reason 'language'",
+    )
     predict.add_argument("--quiet", action="store_true", help="no progress bar")
     predict.set_defaults(handler=_predict)
 

@@ -10,7 +10,7 @@ whichever way it is loaded.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -61,6 +61,8 @@ class Predictor:
 
     model: TextClassifier
     thresholds: np.ndarray | None
+    # What the model was trained on (languages of its training paragraphs, data files), saved as "training".
+    training: dict[str, Any] = field(default_factory=dict)
 
     @property
     def labels(self) -> list[str]:
@@ -125,6 +127,7 @@ class Predictor:
             "thresholds": None if self.thresholds is None else [float(t) for t in self.thresholds],
             "settings": self.model.settings(),
             "versions": library_versions(),
+            **({"training": self.training} if self.training else {}),
             **(extra or {}),
         }
         (directory / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
@@ -146,4 +149,8 @@ def load_package(directory: str | Path) -> Predictor:
         raise ModelLoadError(f"{manifest_path}: {exc.args[0]}") from None
     model = cls.load(directory, labels=manifest["labels"], task=manifest["task"], settings=manifest["settings"])
     thresholds = manifest.get("thresholds")
-    return Predictor(model=model, thresholds=None if thresholds is None else np.asarray(thresholds, dtype=np.float64))
+    return Predictor(
+        model=model,
+        thresholds=None if thresholds is None else np.asarray(thresholds, dtype=np.float64),
+        training=dict(manifest.get("training") or {}),
+    )

@@ -247,6 +247,10 @@ def describe_run(config: Config, splits: Splits, metrics: Mapping[str, float]) -
     lines += ["", "**Data**", "", "| split | file | rows | articles |", "|---|---|---|---|"]
     for part in splits.all():
         lines.append(f"| {part.name} | `{part.path}` | {len(part)} | {len(set(part.groups))} |")
+    from framing.languages import language_counts
+
+    counts = language_counts(splits.train.texts)
+    lines += ["", "Languages of the training paragraphs: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + "."]
     differences = config_differences(config)
     lines += ["", "**Settings that differ from the defaults**", ""]
     lines += [f"- `{key}`: {value} (default {default})" for key, value, default in differences] or ["- none"]

@@ -28,6 +28,7 @@ from framing.data.dataset import LabelledSet, Splits, check_label_coverage, load
 from framing.data.splits import check_no_cross_split_duplicates, deduplicate_splits
 from framing.errors import ConfigError, DataError
 from framing.evaluation import compute_metrics, error_analysis
+from framing.languages import training_record
 from framing.models.base import FitContext, StopSignal, build_model, model_family
 from framing.package import Predictor
 from framing.plots import confusion_matrices, pr_curves
@@ -202,7 +203,7 @@ def run_training(config: Config) -> TrainingResult:
                     high=config.train.max_threshold,
                 )
             logger.log_metrics({f"threshold/{label}": float(t) for label, t in zip(labels, thresholds, strict=True)})
-        predictor = Predictor(model=model, thresholds=thresholds)
+        predictor = Predictor(model=model, thresholds=thresholds, training=training_record(splits))
 
         metrics: dict[str, float] = {}
         for split in [splits.validation] + ([splits.test] if splits.test else []):

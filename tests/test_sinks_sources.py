@@ -32,8 +32,8 @@ def iter_paragraphs(path: Path, options: SourceOptions, rejects: Rejects) -> Ite
     for item in iter_source(path, options):
         if isinstance(item, Reject):
             rejects.items.append(item.to_dict())
-        else:
-            yield item
+        else:  # the detected language is tested in test_languages.py
+            yield {key: value for key, value in item.items() if key != "detected_language"}
 
 
 BATCH_1 = pd.DataFrame(

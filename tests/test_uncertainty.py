@@ -203,6 +203,7 @@ def test_runs_log_intervals_predictions_and_a_description_and_pair_up(
     assert "macro" in description and "[" in description
     assert "`model.C`: 16.0 (default" in description
     assert "| test |" in description
+    assert "Languages of the training paragraphs: en" in description
     predictions = pd.read_parquet(
         mlflow.artifacts.download_artifacts(run_id=second, artifact_path=PREDICTIONS_ARTIFACT)
     )

@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,6 +94,7 @@ class ScoringSummary:
     rejects_path: Path | None = None
     resumed_parts: int = 0
     rescored: str | None = None  # why a finished output was scored again
+    languages: dict[str, int] = field(default_factory=dict)  # scored paragraphs per detected language
 
     def table(self) -> str:
         lines = [f"{'label':<22}{'paragraphs':>12}{'share':>9}"]
@@ -101,6 +103,11 @@ class ScoringSummary:
             share = count / self.paragraphs if self.paragraphs else 0.0
             lines.append(f"{label:<22}{count:>12}{share:>9.1%}")
         lines.append(f"scored {self.paragraphs} paragraphs from {self.articles} articles")
+        if self.languages:
+            ordered = sorted(self.languages.items(), key=lambda item: (-item[1], item[0]))
+            lines.append(
+                "languages scored: " + ", ".join(f"{code} {n}" for code, n in ordered) + " (und: too short to tell)"
+            )
         if self.rescored:
             lines.append(f"scored again: {self.rescored}")
         if self.resumed_parts:
@@ -168,7 +175,9 @@ class _Layout:
         return self.output.exists() and (not self.output.is_dir() or any(self.output.iterdir()))
 
 
-def _part_counts(frame_labels: list[list[str]], article_ids: list[str], rejects: list[Reject]) -> dict[str, Any]:
+def _part_counts(
+    frame_labels: list[list[str]], article_ids: list[str], rejects: list[Reject], languages: list[str] | None = None
+) -> dict[str, Any]:
     flagged: dict[str, int] = {}
     for labels in frame_labels:
         for label in labels:
@@ -184,18 +193,21 @@ def _part_counts(frame_labels: list[list[str]], article_ids: list[str], rejects:
         "rejects": reasons.counts,
         "first_article": article_ids[0] if article_ids else None,
         "last_article": article_ids[-1] if article_ids else None,
+        "languages": dict(Counter(languages or [])),
     }
 
 
 def _read_part_counts(path: Path, rejects_path: Path) -> dict[str, Any]:
     """Counts of a part written before a kill that came before its manifest update."""
-    labels, article_ids = [], []
+    labels, article_ids, languages = [], [], []
     for _, record in read_records(path) if path.stat().st_size else []:
         value = record["labels"]
         labels.append(json.loads(value) if isinstance(value, str) else list(value or []))
         article_ids.append(str(record["article_id"]))
+        if record.get("detected_language"):
+            languages.append(str(record["detected_language"]))
     rejects = list(read_rejects(rejects_path)) if rejects_path.is_file() else []
-    return _part_counts(labels, article_ids, rejects)
+    return _part_counts(labels, article_ids, rejects, languages)
 
 
 class _PartWriter:
@@ -208,6 +220,7 @@ class _PartWriter:
         self.batch: list[ParagraphRecord] = []
         self.labels: list[list[str]] = []
         self.article_ids: list[str] = []
+        self.languages: list[str] = []
 
     def add(self, record: ParagraphRecord) -> None:
         self.batch.append(record)
@@ -225,6 +238,7 @@ class _PartWriter:
         self.sink.write(frame[[*base, *probabilities, "evidence", *metadata]])
         self.labels.extend(scored["labels"])
         self.article_ids.extend(str(r["article_id"]) for r in self.batch)
+        self.languages.extend(str(r["detected_language"]) for r in self.batch if r.get("detected_language"))
         self.batch = []
 
     def commit(self) -> None:
@@ -369,6 +383,20 @@ def _remove_leftovers(layout: _Layout, manifest: Manifest) -> None:
             path.unlink(missing_ok=True)
 
 
+def model_info(predictor: Predictor) -> dict[str, Any]:
+    """What a report shows about the model: per-label thresholds, training languages and data."""
+    thresholds = None
+    if predictor.thresholds is not None:
+        thresholds = {label: float(t) for label, t in zip(predictor.labels, predictor.thresholds, strict=True)}
+    training = predictor.training
+    return {
+        "family": predictor.model.family,
+        "thresholds": thresholds,
+        "languages": training.get("languages"),
+        "data": training.get("data"),
+    }
+
+
 def score_corpus(
     predictor: Predictor,
     model_uri: str,
@@ -392,7 +420,7 @@ def score_corpus(
     if model_files is None and Path(model_uri).is_dir():
         model_files = file_hashes(model_folder(model_uri))
     settings = {
-        "source": source.__dict__,
+        "source": {**source.__dict__, "languages": None if source.languages is None else list(source.languages)},
         "part_size": options.part_size,
         "limit": options.limit,
         "evidence_k": options.evidence_k,
@@ -405,6 +433,7 @@ def score_corpus(
         input_fingerprint=input_fingerprint(input_path, source),
         settings=settings,
         model_files=model_files or {},
+        model_info=model_info(predictor),
     )
     with write_errors(output_path), OutputLock(output_path):
         manifest, rescored = _prepare(layout, wanted, options.overwrite)
@@ -437,7 +466,7 @@ def _run_parts(
         if writer is not None:
             writer.commit()
             write_rejects(layout.rejects(index), pending)
-            manifest.parts[name] = _part_counts(writer.labels, writer.article_ids, pending)
+            manifest.parts[name] = _part_counts(writer.labels, writer.article_ids, pending, writer.languages)
             manifest.save(layout.work_manifest)
         elif name not in manifest.parts:  # written, then killed before the manifest was saved
             manifest.parts[name] = _read_part_counts(layout.part(index), layout.rejects(index))
@@ -493,6 +522,8 @@ def _finish(layout: _Layout, manifest: Manifest, summary: ScoringSummary) -> Sco
             summary.flagged[label] = summary.flagged.get(label, 0) + n
         for reason, n in counts["rejects"].items():
             summary.rejects[reason] = summary.rejects.get(reason, 0) + n
+        for language, n in counts.get("languages", {}).items():
+            summary.languages[language] = summary.languages.get(language, 0) + n
     if not manifest.complete:
         _publish(layout, manifest, names)
     if summary.rejects:

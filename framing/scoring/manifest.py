@@ -47,6 +47,8 @@ class Manifest:
     parts: dict[str, dict[str, Any]] = field(default_factory=dict)  # part name -> counts
     model_files: dict[str, str] = field(default_factory=dict)  # file -> sha256
     outputs: dict[str, int] = field(default_factory=dict)  # published file -> size in bytes, once complete
+    # For readers of the output (framing report): thresholds, training languages and data. Not compared on resume.
+    model_info: dict[str, Any] = field(default_factory=dict)
 
     def save(self, path: Path) -> None:
         """Write atomically: a kill leaves the old or the new manifest, never half of one."""

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
+from framing.errors import ModelLoadError
 from framing.package import Predictor, load_package
 
 
@@ -42,6 +44,20 @@ def load_for_scoring(uri: str | Path) -> tuple[Predictor, dict[str, str]]:
     """The model and the hashes of the very files it was loaded from (downloaded once)."""
     folder = model_folder(uri)
     return load_package(folder), file_hashes(folder)
+
+
+def training_record(uri: str | Path) -> dict[str, Any]:
+    """The ``training`` record of a model's ``framing.json`` (languages, data), without loading the model."""
+    import json
+
+    from framing.package import MANIFEST
+
+    path = model_folder(uri) / MANIFEST
+    try:
+        record = json.loads(path.read_text(encoding="utf-8")).get("training") or {}
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"{path}: unreadable model manifest ({exc})") from None
+    return record if isinstance(record, dict) else {}
 
 
 def describe_changes(before: dict[str, str], after: dict[str, str]) -> list[str]:

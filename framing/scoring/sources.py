@@ -23,6 +23,7 @@ from typing import Any
 
 from framing.errors import ConfigError, DataError
 from framing.formats import TABLE_SUFFIXES, Reject, RejectCounts, detect_format, parquet, read_table
+from framing.languages import identify, language_problem
 from framing.scoring.paragraphs import split_paragraphs
 
 ParagraphRecord = dict[str, Any]
@@ -40,6 +41,8 @@ class SourceOptions:
     paragraph_column: str | None = "paragraph"
     file_format: str = "auto"
     max_paragraph_chars: int = 20_000
+    # Languages scored (ISO 639-1, sorted); other paragraphs are rejects with reason "language". None: any.
+    languages: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.max_paragraph_chars < 1:
@@ -122,7 +125,20 @@ def _paragraph_items(
                 f"characters (limit {options.max_paragraph_chars})",
             )
             continue
-        yield {"article_id": article_id, "paragraph": index, "text": paragraph, **metadata}
+        yield _with_language(
+            {"article_id": article_id, "paragraph": index, "text": paragraph, **metadata}, source, row, options
+        )
+
+
+def _with_language(
+    record: ParagraphRecord, source: str, row: int | None, options: SourceOptions
+) -> ParagraphRecord | Reject:
+    """The record with its ``detected_language``, or a ``language`` reject when the model does not know it."""
+    language, probability = identify(record["text"])
+    problem = language_problem(language, probability, options.languages)
+    if problem:
+        return Reject(source, row, f"{problem}: {record['article_id']} paragraph {record['paragraph']}")
+    return {**record, "detected_language": language}
 
 
 class SeenKeys:
@@ -284,7 +300,8 @@ def _paragraph_row(
     elif not seen.add(article_id, index):
         yield Reject(str(file), row, f"duplicate paragraph: {article_id!r} paragraph {index} was read already")
     else:
-        yield {"article_id": article_id, "paragraph": index, "text": paragraph, **metadata}
+        record = {"article_id": article_id, "paragraph": index, "text": paragraph, **metadata}
+        yield _with_language(record, str(file), row, options)
 
 
 def iter_table_files(
