@@ -154,3 +154,33 @@ def load_package(directory: str | Path) -> Predictor:
         thresholds=None if thresholds is None else np.asarray(thresholds, dtype=np.float64),
         training=dict(manifest.get("training") or {}),
     )
+
+
+def model_folder(uri: str | Path) -> Path:
+    """The local model folder behind ``uri``: a folder as given, else downloaded from the tracking store.
+
+    A local folder may be the model folder itself (holding ``framing.json``) or
+    an MLflow model folder (holding ``MLmodel``), whose ``artifacts/package``
+    is the model folder. Tracking URIs resolve against ``MLFLOW_TRACKING_URI``
+    or the embedded store in the working directory.
+    """
+    path = Path(str(uri))
+    if path.is_dir():
+        nested = path / "artifacts" / PACKAGE_ARTIFACT
+        return nested if (path / "MLmodel").is_file() and nested.is_dir() else path
+    from framing import tracking
+    from framing.config import TrackingConfig
+
+    tracking.use_tracking_uri(TrackingConfig())
+    return tracking.download_model_package(str(uri))
+
+
+def load_model(uri: str | Path) -> Predictor:
+    """Load a model from a local folder, ``runs:/...``, ``models:/name@alias`` or ``models:/name/N``.
+
+    A local folder may be the model folder itself (holding ``framing.json``)
+    or an MLflow model folder (holding ``MLmodel``). Tracking URIs resolve
+    against ``MLFLOW_TRACKING_URI`` or the embedded store in the working
+    directory.
+    """
+    return load_package(model_folder(uri))

@@ -61,7 +61,7 @@ def _sample(args: argparse.Namespace) -> int:
     scores, labels = read_scores(source)
     thresholds = infer_thresholds(scores, labels)
     if args.model:
-        from framing import load_model
+        from framing.package import load_model
 
         predictor = load_model(args.model)
         if predictor.thresholds is not None:

@@ -104,7 +104,7 @@ def read_scores(path: Path) -> tuple[pd.DataFrame, list[str]]:
 
 def score_raw_corpus(model_uri: str, corpus: Path, output: Path, unit: str = "article") -> Path:
     """Score ``corpus`` with ``model_uri`` into ``output`` (resumable, as ``framing predict``)."""
-    from framing import load_model
+    from framing.package import load_model
     from framing.scoring import ScoringOptions, SourceOptions, score_corpus
 
     predictor = load_model(model_uri)

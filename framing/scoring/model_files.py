@@ -12,20 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from framing.errors import ModelLoadError
-from framing.package import Predictor, load_package
-
-
-def model_folder(uri: str | Path) -> Path:
-    """The local model folder behind ``uri``, resolved as ``framing.load_model`` does."""
-    path = Path(str(uri))
-    if path.is_dir():
-        nested = path / "artifacts" / "package"
-        return nested if (path / "MLmodel").is_file() and nested.is_dir() else path
-    from framing import tracking
-    from framing.config import TrackingConfig
-
-    tracking.use_tracking_uri(TrackingConfig())
-    return tracking.download_model_package(str(uri))
+from framing.package import Predictor, load_package, model_folder
 
 
 def file_hashes(folder: Path) -> dict[str, str]:

@@ -49,7 +49,7 @@ class RayScorer:
     def __init__(self, model_uri: str, tracking_uri: str | None, evidence_k: int) -> None:
         if tracking_uri:
             os.environ["MLFLOW_TRACKING_URI"] = tracking_uri
-        from framing import load_model
+        from framing.package import load_model
 
         self.predictor = load_model(model_uri)
         self.evidence_k = evidence_k
