@@ -218,16 +218,16 @@ def test_skip_collects_rejects_with_rows_and_writes_them(tmp_path: Path) -> None
     known = ["diplomacy", "humanitarian", "media_bias_claim"]
     result = _read(path, _config(tmp_path, bad_rows="skip"), known=known)
     assert result.ids == ["r1", "r3", "r4"]
-    assert [(r.path, r.row) for r in result.rejects] == [(str(path), 2), (str(path), 4), (str(path), 5)]
+    assert [(r.source, r.row) for r in result.rejects] == [(str(path), 2), (str(path), 4), (str(path), 5)]
     assert all(isinstance(r, Reject) for r in result.rejects)
-    assert "empty text" in result.rejects[0].problem
-    assert "duplicate id 'r1' (first at row 1)" in result.rejects[1].problem
-    assert "unknown label(s) ['unknown_label']" in result.rejects[2].problem
+    assert "empty text" in result.rejects[0].reason
+    assert "duplicate id 'r1' (first at row 1)" in result.rejects[1].reason
+    assert "unknown label(s) ['unknown_label']" in result.rejects[2].reason
 
     target = write_rejects(result.rejects, tmp_path / "rejects" / "nested")
     assert target == tmp_path / "rejects" / "nested" / "rejects.jsonl"
     written = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
-    assert written == [{"path": r.path, "row": r.row, "problem": r.problem} for r in result.rejects]
+    assert written == [{"source": r.source, "row": r.row, "reason": r.reason} for r in result.rejects]
 
 
 def test_splits_rejects_gather_every_split(tmp_path: Path) -> None:
@@ -237,7 +237,7 @@ def test_splits_rejects_gather_every_split(tmp_path: Path) -> None:
         tmp_path, train=train, validation=validation, bad_rows="skip", labels=["media_bias_claim", "humanitarian"]
     )
     splits = load_splits(config)
-    assert [(Path(r.path).name, r.row) for r in splits.rejects] == [("train.jsonl", 2), ("validation.jsonl", 2)]
+    assert [(Path(r.source).name, r.row) for r in splits.rejects] == [("train.jsonl", 2), ("validation.jsonl", 2)]
 
 
 # ---------------------------------------------------------------- label order and split consistency

@@ -217,7 +217,7 @@ def test_multiclass_csv_run_with_skipped_rows(tmp_path: Path, capsys: pytest.Cap
     assert run.data.metrics["data/rejected_rows"] == 1
     rejects_file = Path("rejects/rejects.jsonl")
     reject = json.loads(rejects_file.read_text().splitlines()[0])
-    assert reject["row"] == 7 and "unknown label" in reject["problem"]
+    assert reject["row"] == 7 and "unknown label" in reject["reason"]
     assert "data/rejects.jsonl" in {a.path for a in MlflowClient().list_artifacts(run_id, "data")}
     assert "threshold/sport" not in run.data.metrics, "multi-class decisions are arg-max, not thresholds"
 

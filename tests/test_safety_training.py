@@ -504,7 +504,7 @@ def test_a_malformed_line_is_skipped_and_counted_under_bad_rows_skip(
     assert main(["validate", *overrides, "data.bad_rows=skip"]) == 0
     assert "train: 16 rows, 8 groups, 1 rejected" in capsys.readouterr().out
     (reject,) = load_splits(load_config([*overrides, "data.bad_rows=skip"]).data).rejects
-    assert (reject.path, reject.row) == (str(train), 4) and reject.problem.startswith("bad JSON line")
+    assert (reject.source, reject.row) == (str(train), 4) and reject.reason.startswith("bad JSON line")
 
 
 # ---------------------------------------------------------------- 12: CLI arguments

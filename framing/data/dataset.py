@@ -2,8 +2,9 @@
 
 Every problem names the file and row. With ``data.bad_rows: skip`` a bad row
 (or a line the reader cannot parse) is not dropped silently: it becomes a
-``Reject`` that the run counts, writes to a rejects file and logs to MLflow. File-level problems (a missing column) are
-always fatal because no row could be right.
+``Reject`` (``framing.formats``, the one scoring uses) that the run counts,
+writes to a rejects file and logs to MLflow. File-level problems (a missing
+column) are always fatal because no row could be right.
 """
 
 from __future__ import annotations
@@ -20,21 +21,14 @@ import numpy as np
 from framing.config import DataConfig
 from framing.data.readers import Record, read_records
 from framing.errors import DataError
+from framing.formats.rejects import Reject
+from framing.formats.rejects import write_rejects as write_reject_file
 
 if TYPE_CHECKING:
     from framing.data.adapters import AdapterCounts
     from framing.data.dedup import DedupReport
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Reject:
-    """A row left out under ``bad_rows: skip``, with the reason."""
-
-    path: str
-    row: int | None  # None: the file as a whole (an empty file)
-    problem: str
 
 
 @dataclass
@@ -301,10 +295,8 @@ def check_label_coverage(train: LabelledSet, label_names: Sequence[str]) -> None
 
 
 def write_rejects(rejects: Sequence[Reject], directory: Path) -> Path:
-    """Write rejects as JSON Lines (file, row, problem); returns the file path."""
+    """Write ``directory/rejects.jsonl`` in the one reject format (source, row, reason); returns its path."""
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / "rejects.jsonl"
-    with open(target, "w", encoding="utf-8") as handle:
-        for reject in rejects:
-            handle.write(json.dumps({"path": reject.path, "row": reject.row, "problem": reject.problem}) + "\n")
+    write_reject_file(target, rejects)
     return target
