@@ -62,7 +62,9 @@ def model_folder(tiny_data: dict[str, Path], tmp_path: Path) -> Path:
 def _corpus(folder: Path) -> Path:
     folder.mkdir()
     (folder / "en.txt").write_text(f"{ENGLISH}\n\nBy Jane Doe\n", encoding="utf-8")
-    (folder / "de.txt").write_text(f"{GERMAN}\n\n{GERMAN.replace('Regierung', 'Opposition')}\n", encoding="utf-8")
+    german = f"Gipfel in Berlin\n\n{GERMAN}\n\n{GERMAN.replace('Regierung', 'Opposition')}\n"
+    (folder / "de.txt").write_text(german, encoding="utf-8")  # the short headline takes the article's language
+    (folder / "caption.txt").write_text("Photo: Reuters\n", encoding="utf-8")  # nothing to tell: scored
     (folder / "ru.txt").write_text(f"{RUSSIAN}\n", encoding="utf-8")
     return folder
 
@@ -83,12 +85,13 @@ def test_other_languages_are_rejected_with_reason_language(
     )
     printed = capsys.readouterr().out
     assert "languages scored: en (the model's training data)" in printed
-    assert "language: 3" in printed
-    scored = pd.read_json(output, lines=True)
-    assert set(scored["article_id"]) == {"en"}
-    assert scored["detected_language"].tolist() == ["en", UNDETERMINED]
+    assert "language: 4" in printed
+    scored = pd.read_json(output, lines=True).set_index("article_id")
+    assert set(scored.index) == {"en", "caption"}
+    assert scored.loc["en", "detected_language"].tolist() == ["en", "en"], "a byline takes its article's language"
+    assert scored.loc["caption", "detected_language"] == UNDETERMINED
     rejects = [json.loads(line) for line in output.with_name("scores.jsonl.rejects.jsonl").read_text().splitlines()]
-    assert sorted(r["reason"].split(":")[1].split()[0] for r in rejects) == ["de", "de", "ru"]
+    assert sorted(r["reason"].split(":")[1].split()[0] for r in rejects) == ["de", "de", "de", "ru"]
     assert all(r["reason"].startswith("language: ") for r in rejects)
 
 
@@ -103,4 +106,4 @@ def test_languages_any_keeps_every_paragraph_and_stores_its_language(
     assert scored.loc[("de", 0), "detected_language"] == "de"
     assert scored.loc[("ru", 0), "detected_language"] == "ru"
     assert main([*args.copy()[:-1], "--quiet", "--languages", "en,de", "--overwrite"]) == 0
-    assert set(pd.read_parquet(output)["article_id"]) == {"en", "de"}
+    assert set(pd.read_parquet(output)["article_id"]) == {"en", "de", "caption"}

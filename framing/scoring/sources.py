@@ -23,7 +23,7 @@ from typing import Any
 
 from framing.errors import ConfigError, DataError
 from framing.formats import TABLE_SUFFIXES, Reject, RejectCounts, detect_format, parquet, read_table
-from framing.languages import identify, language_problem
+from framing.languages import UNDETERMINED, identify, language_problem
 from framing.scoring.paragraphs import split_paragraphs
 
 ParagraphRecord = dict[str, Any]
@@ -116,7 +116,11 @@ def count_articles(path: Path) -> int | None:
 def _paragraph_items(
     article_id: str, text: str, metadata: dict[str, Any], source: str, row: int | None, options: SourceOptions
 ) -> Iterator[ParagraphRecord | Reject]:
-    for index, paragraph in enumerate(split_paragraphs(text)):
+    """An article's paragraphs; a line too short to identify (a headline, a byline) takes the article's language."""
+    paragraphs = split_paragraphs(text)
+    found = [identify(paragraph) for paragraph in paragraphs]
+    article_language = _article_language(paragraphs, found)
+    for index, paragraph in enumerate(paragraphs):
         if len(paragraph) > options.max_paragraph_chars:
             yield Reject(
                 source,
@@ -125,16 +129,31 @@ def _paragraph_items(
                 f"characters (limit {options.max_paragraph_chars})",
             )
             continue
-        yield _with_language(
-            {"article_id": article_id, "paragraph": index, "text": paragraph, **metadata}, source, row, options
-        )
+        language, probability = found[index]
+        if language == UNDETERMINED and article_language is not None:
+            language = article_language
+        record = {"article_id": article_id, "paragraph": index, "text": paragraph, **metadata}
+        yield _with_language(record, source, row, options, (language, probability))
+
+
+def _article_language(paragraphs: list[str], found: list[tuple[str, float]]) -> str | None:
+    """The language holding most of the article's identified letters, or None when none was identified."""
+    letters: dict[str, int] = {}
+    for paragraph, (language, _) in zip(paragraphs, found, strict=True):
+        if language != UNDETERMINED:
+            letters[language] = letters.get(language, 0) + sum(ch.isalpha() for ch in paragraph)
+    return max(letters, key=lambda k: letters[k]) if letters else None
 
 
 def _with_language(
-    record: ParagraphRecord, source: str, row: int | None, options: SourceOptions
+    record: ParagraphRecord,
+    source: str,
+    row: int | None,
+    options: SourceOptions,
+    found: tuple[str, float] | None = None,
 ) -> ParagraphRecord | Reject:
     """The record with its ``detected_language``, or a ``language`` reject when the model does not know it."""
-    language, probability = identify(record["text"])
+    language, probability = found or identify(record["text"])
     problem = language_problem(language, probability, options.languages)
     if problem:
         return Reject(source, row, f"{problem}: {record['article_id']} paragraph {record['paragraph']}")
