@@ -32,8 +32,8 @@ def iter_paragraphs(path: Path, options: SourceOptions, rejects: Rejects) -> Ite
     for item in iter_source(path, options):
         if isinstance(item, Reject):
             rejects.items.append(item.to_dict())
-        else:  # the detected language is tested in test_languages.py
-            yield {key: value for key, value in item.items() if key != "detected_language"}
+        else:  # the detected language is tested in test_languages.py, the encoding below
+            yield {key: value for key, value in item.items() if key not in ("detected_language", "source_encoding")}
 
 
 BATCH_1 = pd.DataFrame(
@@ -189,6 +189,7 @@ def test_text_folder_paragraphs_rejects_and_ids(tmp_path: Path) -> None:
     (corpus / "b2.txt").write_bytes("\ufeffFloods hit the delta.\r\n\r\nThousands were evacuated.\r\n".encode())
     (corpus / "empty.txt").write_text("  \n\n", encoding="utf-8")
     (corpus / "latin1.txt").write_bytes("Caf\xe9 owners protested.".encode("latin-1"))
+    (corpus / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10")
     (corpus / "notes.md").write_text("Not an article.", encoding="utf-8")
 
     rejects = Rejects()
@@ -197,16 +198,32 @@ def test_text_folder_paragraphs_rejects_and_ids(tmp_path: Path) -> None:
     assert records == [
         {"article_id": "b2", "paragraph": 0, "text": "Floods hit the delta."},
         {"article_id": "b2", "paragraph": 1, "text": "Thousands were evacuated."},
+        {"article_id": "latin1", "paragraph": 0, "text": "Café owners protested."},
         {"article_id": "wire/a1", "paragraph": 0, "text": "Summit opens"},
         {"article_id": "wire/a1", "paragraph": 1, "text": "Leaders arrived in the capital for two days of talks."},
         {"article_id": "wire/a1", "paragraph": 2, "text": "Security was tight."},
     ]
     by_source = {Path(item["source"]).name: item for item in rejects.items}
-    assert set(by_source) == {"empty.txt", "latin1.txt"}
+    assert set(by_source) == {"empty.txt", "binary.txt"}
     assert by_source["empty.txt"]["reason"] == "empty article"
-    assert by_source["latin1.txt"]["reason"].startswith("undecodable: bytes that are not UTF-8 at offset 3")
+    assert by_source["binary.txt"]["reason"].startswith("undecodable: bytes that are not UTF-8 at offset 0")
     assert by_source["empty.txt"]["row"] is None
     assert rejects.counts() == {"empty article": 1, "undecodable": 1}
+
+
+def test_legacy_encodings_are_decoded_and_recorded(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    text = "Le président a déclaré que la réunion était très importante.\n\n„Zitat“ – Über den Fluss."
+    (corpus / "cp1252.txt").write_bytes(text.encode("cp1252"))
+    (corpus / "utf8.txt").write_text(text, encoding="utf-8")
+    records = [r for r in iter_source(corpus, SourceOptions()) if not isinstance(r, Reject)]
+    by_file: dict[str, list[dict[str, object]]] = {}
+    for record in records:
+        by_file.setdefault(str(record["article_id"]), []).append(record)
+    assert [r["text"] for r in by_file["cp1252"]] == [r["text"] for r in by_file["utf8"]]
+    assert {r["source_encoding"] for r in by_file["cp1252"]} == {"cp1252"}
+    assert {r["source_encoding"] for r in by_file["utf8"]} == {"utf-8"}
 
 
 def test_single_txt_file_uses_its_stem(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 
 from framing.errors import ConfigError, DataError
 from framing.formats import TABLE_SUFFIXES, Reject, RejectCounts, detect_format, parquet, read_table
+from framing.formats.encodings import UndecodableText, decode_text
 from framing.languages import UNDETERMINED, identify, language_problem
 from framing.scoring.paragraphs import split_paragraphs
 
@@ -203,9 +204,9 @@ def iter_text_files(
     for file in files:
         article_id = _article_id(root, file)
         try:
-            text = _read_text_file(file).decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            yield Reject(str(file), None, f"undecodable: bytes that are not UTF-8 at offset {exc.start}")
+            text, encoding = decode_text(_read_text_file(file))
+        except UndecodableText as exc:
+            yield Reject(str(file), None, f"undecodable: {exc}")
             continue
         except (OSError, EOFError, zlib.error) as exc:
             yield Reject(str(file), None, f"unreadable: {exc}")
@@ -216,7 +217,7 @@ def iter_text_files(
         if not seen.add(article_id):
             yield Reject(str(file), None, f"duplicate article id: {article_id!r} was read from another file already")
             continue
-        yield from _paragraph_items(article_id, text, {}, str(file), None, options)
+        yield from _paragraph_items(article_id, text, {"source_encoding": encoding}, str(file), None, options)
 
 
 def _iter_rows(file: Path, options: SourceOptions) -> Iterator[tuple[int, dict[str, Any]] | Reject]:
