@@ -2,7 +2,9 @@
 
 Our own loop rather than ``Trainer``: the run's MLflow logging, checkpoints
 that resume to the same model, windowed long paragraphs and temperature
-scaling all need control of the steps, and the loop is short.
+scaling all need control of the steps, and the loop is short. It lives in
+``framing.models.transformer_training``, apart from the model, as
+sentence-transformers keeps its trainer apart from its models.
 
 - Paragraphs longer than ``max_length`` tokens are split into overlapping
   windows (``window_stride`` tokens shared); every window is trained with the
@@ -16,27 +18,20 @@ scaling all need control of the steps, and the loop is short.
 
 from __future__ import annotations
 
-import json
-import math
-import os
-import shutil
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
 
 from framing.data.dataset import LabelledSet
 from framing.errors import ModelLoadError
 from framing.models import _torch_runtime as rt
-from framing.models.base import FitContext, TrainingTerminated
+from framing.models.base import FitContext
 from framing.models.transformer import TransformerConfig
 
 WEIGHTS_DIR = "transformer"
-STATE_FILE = "state.json"
 
 
 class Windows:
@@ -75,7 +70,6 @@ class TransformerClassifier:
         self.device = rt.pick_device(config.device)
         self.dtype = rt.pick_precision(config.precision, self.device)
         self._explainer: Any = None
-        self._best_in_memory: dict[str, torch.Tensor] | None = None
         if config.threads:
             torch.set_num_threads(config.threads)
 
@@ -98,7 +92,7 @@ class TransformerClassifier:
         owner = np.asarray(encoded["overflow_to_sample_mapping"], dtype=np.int64)
         return Windows(list(encoded["input_ids"]), owner)
 
-    def _pad(self, input_ids: list[list[int]]) -> dict[str, torch.Tensor]:
+    def pad(self, input_ids: list[list[int]]) -> dict[str, torch.Tensor]:
         batch = self.tokenizer.pad({"input_ids": input_ids}, padding=True, return_tensors="pt")
         return {key: value.to(self.device) for key, value in batch.items()}
 
@@ -112,7 +106,7 @@ class TransformerClassifier:
         with torch.inference_mode(), rt.autocast(self.device, self.dtype):
             for start in range(0, len(order), size):
                 chosen = order[start : start + size]
-                batch = self._pad([windows.input_ids[i] for i in chosen])
+                batch = self.pad([windows.input_ids[i] for i in chosen])
                 logits[chosen] = model(**batch).logits.float().cpu().numpy()
         return logits
 
@@ -152,7 +146,7 @@ class TransformerClassifier:
             )
         self.model.to(self.device)
 
-    def _loss_function(self, targets: np.ndarray) -> torch.nn.Module:
+    def loss_function(self, targets: np.ndarray) -> torch.nn.Module:
         """Weighted BCE (multi-label) or CE (multi-class) so rare labels are not ignored."""
         if self.multilabel:
             weight = None
@@ -165,7 +159,7 @@ class TransformerClassifier:
         tensor = None if class_weight is None else torch.tensor(class_weight, dtype=torch.float32).to(self.device)
         return torch.nn.CrossEntropyLoss(weight=tensor)
 
-    def _optimiser(self, total_steps: int) -> tuple[torch.optim.Optimizer, Any]:
+    def optimiser(self, total_steps: int) -> tuple[torch.optim.Optimizer, Any]:
         from transformers import get_linear_schedule_with_warmup
 
         decay: list[torch.nn.Parameter] = []
@@ -179,16 +173,16 @@ class TransformerClassifier:
         warmup = int(self.config.warmup_ratio * total_steps)
         return optimiser, get_linear_schedule_with_warmup(optimiser, warmup, total_steps)
 
-    def _epoch_order(self, epoch: int, n: int) -> np.ndarray:
+    def epoch_order(self, epoch: int, n: int) -> np.ndarray:
         generator = torch.Generator().manual_seed(self.seed * 7919 + epoch)
         return torch.randperm(n, generator=generator).numpy()
 
-    def _micro_batches(self, order: np.ndarray) -> Iterator[np.ndarray]:
+    def micro_batches(self, order: np.ndarray) -> Iterator[np.ndarray]:
         size = self.config.batch_size
         for start in range(0, len(order), size):
             yield order[start : start + size]
 
-    def _validation_f1(self, validation: LabelledSet) -> tuple[float, np.ndarray]:
+    def validation_f1(self, validation: LabelledSet) -> tuple[float, np.ndarray]:
         from sklearn.metrics import f1_score
 
         logits = self.logits(validation.texts)
@@ -198,93 +192,14 @@ class TransformerClassifier:
         return float(f1_score(truth, predicted, average="macro", zero_division=0)), logits
 
     def fit(self, train: LabelledSet, validation: LabelledSet, context: FitContext) -> None:
-        """Fine-tune with early stopping on validation macro-F1, checkpointing as it goes."""
+        """Fine-tune with early stopping on validation macro-F1, checkpointing as it goes (``transformer_training``)."""
+        from framing.models.transformer_training import TrainingLoop
+
         rt.seed_everything(self.seed)
         self._load_base()
-        windows = self.windows(train.texts)
-        paragraph_targets = train.label_matrix(self.labels).astype(np.float32)
-        targets = paragraph_targets[windows.owner]
-        loss_function = self._loss_function(paragraph_targets)
-        batches_per_epoch = math.ceil(len(windows) / self.config.batch_size)
-        steps_per_epoch = math.ceil(batches_per_epoch / self.config.gradient_accumulation_steps)
-        optimiser, scheduler = self._optimiser(steps_per_epoch * self.config.epochs)
-        state = {"epoch": 0, "batch": 0, "step": 0, "best_f1": -1.0, "best_epoch": -1, "stale_epochs": 0}
-        if context.resume and context.checkpoint_dir:
-            state = self._restore(context.checkpoint_dir, optimiser, scheduler)
-        accumulate = self.config.gradient_accumulation_steps
-        for epoch in range(int(state["epoch"]), self.config.epochs):
-            self.model.train()
-            order = self._epoch_order(epoch, len(windows))
-            started, seen, running = time.perf_counter(), 0, 0.0
-            with context.stop.deferred():  # SIGTERM waits for the step to end, then checkpoints
-                for index, chosen in enumerate(self._micro_batches(order)):
-                    if index < state["batch"]:
-                        continue  # done before the interruption
-                    rt.step_seed(self.seed, epoch * batches_per_epoch + index)
-                    batch = self._pad([windows.input_ids[i] for i in chosen])
-                    with rt.autocast(self.device, self.dtype):
-                        logits = self.model(**batch).logits.float()
-                    if self.multilabel:
-                        loss = loss_function(logits, torch.from_numpy(targets[chosen]).to(self.device))
-                    else:
-                        loss = loss_function(logits, torch.from_numpy(targets[chosen].argmax(axis=1)).to(self.device))
-                    (loss / accumulate).backward()
-                    seen += len(chosen)
-                    running += float(loss.item())
-                    last_of_epoch = index == batches_per_epoch - 1
-                    if (index + 1) % accumulate and not last_of_epoch:
-                        continue
-                    torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
-                    optimiser.step()
-                    scheduler.step()
-                    optimiser.zero_grad()
-                    state.update(step=int(state["step"]) + 1, batch=index + 1)
-                    step = int(state["step"])
-                    if step % self.config.log_every_steps == 0 or last_of_epoch:
-                        elapsed = max(time.perf_counter() - started, 1e-9)
-                        window = max(1, min(accumulate * self.config.log_every_steps, index + 1))
-                        context.report(
-                            {
-                                "train/loss": running / window,
-                                "train/learning_rate": float(scheduler.get_last_lr()[0]),
-                                "train/examples_per_second": seen / elapsed,
-                            },
-                            step,
-                        )
-                        running = 0.0
-                    if context.checkpoint_dir and step % self.config.checkpoint_every_steps == 0 and not last_of_epoch:
-                        self._checkpoint(context.checkpoint_dir, state, optimiser, scheduler)
-                    if context.stop.requested:
-                        self._stop(context, state, optimiser, scheduler)
-            f1, _ = self._validation_f1(validation)
-            improved = f1 > float(state["best_f1"])
-            state.update(epoch=epoch + 1, batch=0)
-            if improved:
-                state.update(best_f1=f1, best_epoch=epoch, stale_epochs=0)
-                if context.checkpoint_dir:
-                    self._save_weights(context.checkpoint_dir / "best.safetensors")
-                else:
-                    self._best_in_memory = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-            else:
-                state["stale_epochs"] = int(state["stale_epochs"]) + 1
-            context.report(
-                {"epoch/validation_f1_macro": f1, "epoch/best_validation_f1_macro": float(state["best_f1"])}, epoch + 1
-            )
-            if context.checkpoint_dir:
-                self._checkpoint(context.checkpoint_dir, state, optimiser, scheduler)
-            if int(state["stale_epochs"]) > self.config.early_stopping_patience:
-                break
-        self._restore_best(context.checkpoint_dir)
-        context.report({"train/best_epoch": float(state["best_epoch"]) + 1}, int(state["step"]))
+        TrainingLoop.start(self, train, context).run(validation)
         if self.config.temperature_scaling:
             self._calibrate(validation, context)
-
-    def _stop(self, context: FitContext, state: dict[str, Any], optimiser: Any, scheduler: Any) -> None:
-        """SIGTERM arrived: save where the loop is, so ``resume=true`` continues from this very step."""
-        if context.checkpoint_dir is None:
-            raise TrainingTerminated()
-        self._checkpoint(context.checkpoint_dir, state, optimiser, scheduler)
-        context.stop.stop()
 
     def _calibrate(self, validation: LabelledSet, context: FitContext) -> None:
         """Fit the temperature on validation logits and log the calibration error before and after."""
@@ -303,52 +218,6 @@ class TransformerClassifier:
             },
             0,
         )
-
-    # ------------------------------------------------------------- checkpoints
-    def _save_weights(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        save_file({k: v.detach().contiguous().cpu() for k, v in self.model.state_dict().items()}, str(tmp))
-        os.replace(tmp, path)
-
-    def _checkpoint(self, directory: Path, state: dict[str, Any], optimiser: Any, scheduler: Any) -> None:
-        """Write weights, optimiser/scheduler state and counters; replace the previous one atomically."""
-        staging = directory / "last.tmp"
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        save_file(
-            {k: v.detach().contiguous().cpu() for k, v in self.model.state_dict().items()},
-            str(staging / "model.safetensors"),
-        )
-        torch.save({"optimiser": optimiser.state_dict(), "scheduler": scheduler.state_dict()}, staging / "optimiser.pt")
-        (staging / STATE_FILE).write_text(json.dumps(state), encoding="utf-8")
-        final = directory / "last"
-        old = directory / "last.old"
-        shutil.rmtree(old, ignore_errors=True)
-        if final.exists():
-            os.replace(final, old)
-        os.replace(staging, final)
-        shutil.rmtree(old, ignore_errors=True)
-
-    def _restore(self, directory: Path, optimiser: Any, scheduler: Any) -> dict[str, Any]:
-        last = directory / "last"
-        if not (last / STATE_FILE).is_file() and (directory / "last.old" / STATE_FILE).is_file():
-            last = directory / "last.old"  # killed between the two renames
-        if not (last / STATE_FILE).is_file():
-            return {"epoch": 0, "batch": 0, "step": 0, "best_f1": -1.0, "best_epoch": -1, "stale_epochs": 0}
-        self.model.load_state_dict(load_file(str(last / "model.safetensors"), device=str(self.device)))
-        saved = torch.load(last / "optimiser.pt", map_location=self.device, weights_only=True)
-        optimiser.load_state_dict(saved["optimiser"])
-        scheduler.load_state_dict(saved["scheduler"])
-        state: dict[str, Any] = json.loads((last / STATE_FILE).read_text(encoding="utf-8"))
-        return state
-
-    def _restore_best(self, directory: Path | None) -> None:
-        if directory and (directory / "best.safetensors").is_file():
-            self.model.load_state_dict(load_file(str(directory / "best.safetensors"), device=str(self.device)))
-        elif self._best_in_memory is not None:
-            self.model.load_state_dict(self._best_in_memory)
-            self._best_in_memory = None
 
     # ---------------------------------------------------------------- evidence
     def evidence(self, texts: Sequence[str], flags: np.ndarray, k: int) -> list[dict[str, list[str]]]:
