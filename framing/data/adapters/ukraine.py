@@ -99,47 +99,18 @@ def load_ukraine(
     rows: list[dict[str, Any]] = []
     files = sorted(json_dir.glob("article_*.json"), key=_article_number)
     for file in files:
-        try:
-            article = json.loads(file.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise DataError(file, f"not a readable JSON article: {exc}") from None
+        article = _read_article(file)
         for position, sentence in enumerate(article.get("sentences", []), start=1):
             counts.rows_read += 1
             text = str(sentence.get("content", "")).strip()
             if not text:
                 counts.drop("empty_text")
                 continue
-            key = normalise_text(text)
-            labels: list[str] = []
-            unmatched = False
-            for task in tasks:
-                if task in binary:
-                    queue = binary[task].get(key)
-                    if not queue:
-                        unmatched = True
-                        continue
-                    if queue.popleft() == 1:
-                        labels.append(task)
-                elif _derived(task, sentence, vote, file):
-                    labels.append(task)
-            if unmatched:
+            labels = _labels(sentence, normalise_text(text), tasks, binary, vote, file)
+            if labels is None:
                 counts.drop("not_in_binary_csv")
                 continue
-            framing_scores = sentence.get("framing", {}).get("score", {})
-            bias_scores = sentence.get("bias", {}).get("score", {})
-            rows.append(
-                {
-                    "id": str(sentence.get("id", f"{file.stem}-{position}")),
-                    "article_id": str(sentence.get("article", article.get("id", file.stem))),
-                    "text": text,
-                    "labels": labels,
-                    "position_in_article": sentence.get("position_in_article"),
-                    **{f"framing_{g}": framing_scores.get(g, {}).get(vote) for g in GOVERNMENTS},
-                    "bias_pro_russia": bias_scores.get("pro-russia", {}).get(vote),
-                    "bias_pro_west": bias_scores.get("pro-west", {}).get(vote),
-                    "label_source": ",".join("csv" if t in binary else f"json:{vote}" for t in tasks),
-                }
-            )
+            rows.append(_row(article, sentence, file, position, text, labels, tasks, binary, vote))
     if not files:
         raise DataError(json_dir, "no article_*.json files")
     # every binary CSV lists the same sentences, so the largest remainder is the number of unmatched ones
@@ -155,3 +126,63 @@ def load_ukraine(
         "label_source",
     ]
     return make_frame(rows, metadata), counts
+
+
+def _read_article(file: Path) -> dict[str, Any]:
+    try:
+        article: dict[str, Any] = json.loads(file.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(file, f"not a readable JSON article: {exc}") from None
+    return article
+
+
+def _labels(
+    sentence: dict[str, Any],
+    key: str,
+    tasks: Sequence[str],
+    binary: dict[str, dict[str, deque[int]]],
+    vote: str,
+    file: Path,
+) -> list[str] | None:
+    """The tasks that apply to the sentence: from a task's binary CSV (matched on normalised text, in order)
+    when there is one, else derived from the JSON scores; None when a CSV has no row left for the sentence."""
+    labels: list[str] = []
+    unmatched = False
+    for task in tasks:
+        if task in binary:
+            queue = binary[task].get(key)
+            if not queue:
+                unmatched = True
+                continue
+            if queue.popleft() == 1:
+                labels.append(task)
+        elif _derived(task, sentence, vote, file):
+            labels.append(task)
+    return None if unmatched else labels
+
+
+def _row(
+    article: dict[str, Any],
+    sentence: dict[str, Any],
+    file: Path,
+    position: int,
+    text: str,
+    labels: list[str],
+    tasks: Sequence[str],
+    binary: dict[str, dict[str, deque[int]]],
+    vote: str,
+) -> dict[str, Any]:
+    """One labelled row with the sentence's scores under ``vote`` as metadata."""
+    framing_scores = sentence.get("framing", {}).get("score", {})
+    bias_scores = sentence.get("bias", {}).get("score", {})
+    return {
+        "id": str(sentence.get("id", f"{file.stem}-{position}")),
+        "article_id": str(sentence.get("article", article.get("id", file.stem))),
+        "text": text,
+        "labels": labels,
+        "position_in_article": sentence.get("position_in_article"),
+        **{f"framing_{g}": framing_scores.get(g, {}).get(vote) for g in GOVERNMENTS},
+        "bias_pro_russia": bias_scores.get("pro-russia", {}).get(vote),
+        "bias_pro_west": bias_scores.get("pro-west", {}).get(vote),
+        "label_source": ",".join("csv" if t in binary else f"json:{vote}" for t in tasks),
+    }
