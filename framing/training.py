@@ -29,7 +29,7 @@ from framing.data.splits import check_no_cross_split_duplicates, deduplicate_spl
 from framing.errors import ConfigError, DataError
 from framing.evaluation import compute_metrics, error_analysis
 from framing.languages import training_record
-from framing.models.base import FitContext, StopSignal, build_model, model_family
+from framing.models.base import FitContext, StopSignal, TextClassifier, build_model, model_family
 from framing.package import Predictor
 from framing.plots import confusion_matrices, pr_curves
 from framing.results import log_description, log_test_predictions, split_intervals
@@ -160,49 +160,20 @@ def run_training(config: Config) -> TrainingResult:
     splits = prepare_data(config)
     check_trainable(config, splits)
     labels = splits.label_names
-    task = config.data.task
-    checkpoints = run_checkpoint_dir(config) if model_family(config.model.family).checkpoints else None
-    resume_run_id = None
-    if config.resume:
-        resume_run_id = saved_run_id(checkpoints) if checkpoints else None
-        if resume_run_id is None:
-            raise ConfigError(f"resume=true: no checkpoint of a run with this config (looked in {checkpoints})")
+    checkpoints, resume_run_id = _checkpoints(config)
     stop = StopSignal(resumable=checkpoints is not None)
     with sigterm_stops(stop), tracking.start_run(config, run_id=resume_run_id, stop=stop) as logger:
         if checkpoints and not config.resume:
             remove_checkpoints(checkpoints)
             save_run_id(checkpoints, logger.run_id)
-        logger.log_config(config)
-        for split in splits.all():
-            logger.log_split(split, file_fingerprint(split.path))
-        rejects = splits.rejects
-        logger.log_metrics({"data/rejected_rows": float(len(rejects))})
-        if splits.dedup_report is not None:
-            report = splits.dedup_report
-            logger.log_metrics({f"data/duplicates_removed/{name}": float(report.removed(name)) for name in report.kept})
-            logger.log_text("\n".join(report.summary()) + "\n", "data/dedup_report.txt")
-        if rejects:
-            logger.log_artifact(write_rejects(rejects, config.data.rejects_dir), "data")
-
-        model = build_model(config.model, labels=labels, task=task, seed=config.seed)
+        _log_data(logger, config, splits)
+        model = build_model(config.model, labels=labels, task=config.data.task, seed=config.seed)
         started = time.perf_counter()
         context = FitContext(report=logger.log_step_metrics, checkpoint_dir=checkpoints, resume=config.resume)
         context.stop = stop
         model.fit(splits.train, splits.validation, context)
         logger.log_metrics({"train/seconds": time.perf_counter() - started})
-
-        thresholds: np.ndarray | None = None
-        if task == "multilabel":
-            thresholds = np.full(len(labels), config.train.default_threshold)
-            if config.train.tune_thresholds:
-                thresholds = tune_thresholds(
-                    splits.validation.label_matrix(labels),
-                    model.predict_proba(splits.validation.texts),
-                    default=config.train.default_threshold,
-                    low=config.train.min_threshold,
-                    high=config.train.max_threshold,
-                )
-            logger.log_metrics({f"threshold/{label}": float(t) for label, t in zip(labels, thresholds, strict=True)})
+        thresholds = _thresholds(logger, config, model, splits.validation, labels)
         predictor = Predictor(model=model, thresholds=thresholds, training=training_record(splits))
 
         metrics: dict[str, float] = {}
@@ -210,22 +181,78 @@ def run_training(config: Config) -> TrainingResult:
             metrics.update(_evaluate_split(logger, predictor, split, labels, config))
         logger.log_metrics(metrics)
         log_description(logger, config, splits, metrics)
-
-        model_uri = logger.log_model(predictor, splits.validation.texts[:3])
-        with stop.deferred():
-            tracking.verify_logged_model(model_uri, splits.validation.texts[:3], labels)
-        result = TrainingResult(
-            run_id=logger.run_id,
-            model_uri=model_uri,
-            labels=labels,
-            thresholds=None if thresholds is None else [float(t) for t in thresholds],
-            metrics=metrics,
-        )
-        if config.tracking.model_name:
-            with stop.deferred():
-                result.registered_version = tracking.register(
-                    model_uri, config.tracking.model_name, config.tracking.alias
-                )
+        result = _publish(logger, config, predictor, splits.validation.texts[:3], metrics, stop)
     if checkpoints:
         remove_checkpoints(checkpoints)
+    return result
+
+
+def _checkpoints(config: Config) -> tuple[Path | None, str | None]:
+    """The run's checkpoint folder (for a family that keeps them) and, with ``resume=true``, the run to reopen."""
+    checkpoints = run_checkpoint_dir(config) if model_family(config.model.family).checkpoints else None
+    if not config.resume:
+        return checkpoints, None
+    resume_run_id = saved_run_id(checkpoints) if checkpoints else None
+    if resume_run_id is None:
+        raise ConfigError(f"resume=true: no checkpoint of a run with this config (looked in {checkpoints})")
+    return checkpoints, resume_run_id
+
+
+def _log_data(logger: tracking.RunLogger, config: Config, splits: Splits) -> None:
+    """The config, each split as a dataset input, the rejected rows and what de-duplication removed."""
+    logger.log_config(config)
+    for split in splits.all():
+        logger.log_split(split, file_fingerprint(split.path))
+    rejects = splits.rejects
+    logger.log_metrics({"data/rejected_rows": float(len(rejects))})
+    if splits.dedup_report is not None:
+        report = splits.dedup_report
+        logger.log_metrics({f"data/duplicates_removed/{name}": float(report.removed(name)) for name in report.kept})
+        logger.log_text("\n".join(report.summary()) + "\n", "data/dedup_report.txt")
+    if rejects:
+        logger.log_artifact(write_rejects(rejects, config.data.rejects_dir), "data")
+
+
+def _thresholds(
+    logger: tracking.RunLogger, config: Config, model: TextClassifier, validation: LabelledSet, labels: list[str]
+) -> np.ndarray | None:
+    """Per-label thresholds of a multi-label model (tuned on validation unless turned off); None for multi-class."""
+    if config.data.task != "multilabel":
+        return None
+    thresholds = np.full(len(labels), config.train.default_threshold)
+    if config.train.tune_thresholds:
+        thresholds = tune_thresholds(
+            validation.label_matrix(labels),
+            model.predict_proba(validation.texts),
+            default=config.train.default_threshold,
+            low=config.train.min_threshold,
+            high=config.train.max_threshold,
+        )
+    logger.log_metrics({f"threshold/{label}": float(t) for label, t in zip(labels, thresholds, strict=True)})
+    return thresholds
+
+
+def _publish(
+    logger: tracking.RunLogger,
+    config: Config,
+    predictor: Predictor,
+    examples: list[str],
+    metrics: dict[str, float],
+    stop: StopSignal,
+) -> TrainingResult:
+    """Log the model, check that it loads and predicts, and register it when asked."""
+    model_uri = logger.log_model(predictor, examples)
+    with stop.deferred():
+        tracking.verify_logged_model(model_uri, examples, predictor.labels)
+    thresholds = predictor.thresholds
+    result = TrainingResult(
+        run_id=logger.run_id,
+        model_uri=model_uri,
+        labels=predictor.labels,
+        thresholds=None if thresholds is None else [float(t) for t in thresholds],
+        metrics=metrics,
+    )
+    if config.tracking.model_name:
+        with stop.deferred():
+            result.registered_version = tracking.register(model_uri, config.tracking.model_name, config.tracking.alias)
     return result
