@@ -1,10 +1,15 @@
-"""Everything MLflow: the only module of the package that imports ``mlflow``.
+"""MLflow's writer: where runs go, their life cycle, what they log, the registry.
 
-The rest of the package computes plain values; this module decides where runs
-go (embedded SQLite store by default, a server when configured) and checks
-that it can be written or reached, owns the run's life cycle (a crash ends it
-FAILED, SIGTERM KILLED, never RUNNING) and logs config, data fingerprints,
-metrics, figures, tables and exactly one model, which it loads back once.
+This module decides where runs go (embedded SQLite store by default, a server
+when configured) and checks that it can be written or reached, owns the run's
+life cycle (a crash ends it FAILED, SIGTERM KILLED, never RUNNING), opens the
+keyed parent run of a sweep or a cross-validation (``parent_run``) and logs
+config, data fingerprints, metrics, figures, tables and exactly one model,
+which it loads back once. Training, sweeps and cross-validation open runs
+only through it. The other modules that import ``mlflow`` do so for one job
+each: ``pyfunc_model`` is the logged model's code, ``compare`` reads runs back,
+and ``results`` logs a run's intervals, predictions and description into the
+run this module opened and reads a run's predictions back for ``paired``.
 """
 
 from __future__ import annotations
