@@ -15,9 +15,12 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from framing.errors import FramingError
+
+if TYPE_CHECKING:
+    Commands = argparse._SubParsersAction[argparse.ArgumentParser]  # what add_subparsers returns
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -326,9 +329,25 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``framing`` parser: one builder per subcommand below."""
     parser = argparse.ArgumentParser(prog="framing", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
+    _add_train(commands)
+    _add_predict(commands)
+    _add_validate(commands)
+    _add_cv(commands)
+    _add_split(commands)
+    _add_report(commands)
+    _add_compare(commands)
+    _add_promote(commands)
 
+    from framing.annotate.cli import add_annotate_parser
+
+    add_annotate_parser(commands)
+    return parser
+
+
+def _add_train(commands: Commands) -> None:
     train = commands.add_parser("train", help="train, evaluate and log one model")
     train.add_argument("overrides", nargs="*", help="key=value or group=name, e.g. model=tfidf seed=7")
     train.add_argument("--register", help="register the model under this name")
@@ -336,6 +355,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--config-dir", type=Path, default=None)
     train.set_defaults(handler=_train)
 
+
+def _add_predict(commands: Commands) -> None:
+    from framing.scoring import ScoringOptions, SourceOptions
+
+    source, scoring = SourceOptions(), ScoringOptions()  # the defaults, written once there
     predict = commands.add_parser("predict", help="score articles or paragraphs with a model")
     predict.add_argument(
         "--model",
@@ -345,24 +369,27 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--tracking-uri", default=None, help="store for models:/ and runs:/ (else the default)")
     predict.add_argument("--input", required=True, help=".txt file or folder, or a CSV/JSONL/Parquet table")
     predict.add_argument("--output", required=True, help="output .jsonl, .csv or .parquet")
-    predict.add_argument("--text-column", default="text")
-    predict.add_argument("--id-column", default="article_id")
+    predict.add_argument("--text-column", default=source.text_column)
+    predict.add_argument("--id-column", default=source.id_column)
     predict.add_argument(
         "--unit",
         choices=["article", "paragraph"],
-        default="article",
+        default=source.unit,
         help="whether each table row is a whole article (split it) or one paragraph",
     )
-    predict.add_argument("--batch-size", type=int, default=256, help="paragraphs per model call")
-    predict.add_argument("--part-size", type=int, default=20_000, help="paragraphs per output part")
-    predict.add_argument("--limit", type=int, default=None, help="score only the first N paragraphs")
+    predict.add_argument("--batch-size", type=int, default=scoring.batch_size, help="paragraphs per model call")
+    predict.add_argument("--part-size", type=int, default=scoring.part_size, help="paragraphs per output part")
+    predict.add_argument("--limit", type=int, default=scoring.limit, help="score only the first N paragraphs")
     predict.add_argument(
-        "--format", choices=["parquet", "jsonl", "csv"], default="parquet", help="part format when --output is a folder"
+        "--format",
+        choices=["parquet", "jsonl", "csv"],
+        default=scoring.folder_format,
+        help="part format when --output is a folder",
     )
     predict.add_argument(
         "--max-paragraph-chars",
         type=int,
-        default=20_000,
+        default=source.max_paragraph_chars,
         help="longer paragraphs are rejected (with the reason) instead of scored",
     )
     predict.add_argument(
@@ -373,7 +400,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument(
         "--ray-dashboard", action="store_true", help="serve the local Ray dashboard (on 127.0.0.1); off by default"
     )
-    predict.add_argument("--evidence", type=int, default=5, help="n-grams of evidence per flagged label")
+    predict.add_argument(
+        "--evidence", type=int, default=scoring.evidence_k, help="n-grams of evidence per flagged label"
+    )
     predict.add_argument(
         "--languages",
         default=None,
@@ -383,11 +412,15 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--quiet", action="store_true", help="no progress bar")
     predict.set_defaults(handler=_predict)
 
+
+def _add_validate(commands: Commands) -> None:
     validate = commands.add_parser("validate", help="read and check a config's data without training")
     validate.add_argument("overrides", nargs="*")
     validate.add_argument("--config-dir", type=Path, default=None)
     validate.set_defaults(handler=_validate)
 
+
+def _add_cv(commands: Commands) -> None:
     cv = commands.add_parser(
         "cv", help="k-fold cross-validation over all rows of the config's splits, grouped by article and copies"
     )
@@ -398,6 +431,8 @@ def build_parser() -> argparse.ArgumentParser:
     cv.add_argument("--config-dir", type=Path, default=None)
     cv.set_defaults(handler=_cv)
 
+
+def _add_split(commands: Commands) -> None:
     split = commands.add_parser("split", help="write grouped train/validation/test files from one table")
     split.add_argument("--input", required=True)
     split.add_argument("--output-dir", required=True)
@@ -420,6 +455,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     split.set_defaults(handler=_split)
 
+
+def _add_report(commands: Commands) -> None:
     report = commands.add_parser("report", help="article tables, summaries, plots and an HTML page from scores")
     report.add_argument("--scores", required=True, help="output of framing predict: a file or a folder of parts")
     report.add_argument("--output-dir", required=True)
@@ -449,6 +486,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.set_defaults(handler=_report)
 
+
+def _add_compare(commands: Commands) -> None:
     compare = commands.add_parser(
         "compare",
         help="an experiment's runs ranked on validation (test beside it, with intervals); "
@@ -478,17 +517,14 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--tracking-uri", default=None)
     compare.set_defaults(handler=_compare)
 
+
+def _add_promote(commands: Commands) -> None:
     promote = commands.add_parser("promote", help="register a run's model and set an alias on it")
     promote.add_argument("run_id")
     promote.add_argument("--alias", default="champion")
     promote.add_argument("--name", default="framing", help="registered model name")
     promote.add_argument("--tracking-uri", default=None)
     promote.set_defaults(handler=_promote)
-
-    from framing.annotate.cli import add_annotate_parser
-
-    add_annotate_parser(commands)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
