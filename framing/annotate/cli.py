@@ -250,7 +250,17 @@ def add_annotate_parser(commands: Any) -> None:
     """Add ``annotate`` and its subcommands to the ``framing`` parser."""
     annotate = commands.add_parser("annotate", help="sample, label in Label Studio, import, agreement, check, estimate")
     steps = annotate.add_subparsers(dest="step", required=True)
+    _add_sample_step(steps)
+    _add_config_step(steps)
+    _add_import_step(steps)
+    _add_agreement_step(steps)
+    _add_check_step(steps)
+    _add_estimate_step(steps)
+    _add_push_step(steps)
+    _add_pull_step(steps)
 
+
+def _add_sample_step(steps: Any) -> None:
     sample = steps.add_parser("sample", help="choose paragraphs to label; write Label Studio tasks")
     sample.add_argument("--input", required=True, help="output of framing predict, or a raw corpus with --model")
     sample.add_argument("--model", help="score a raw corpus with this model first (its thresholds are used)")
@@ -267,10 +277,14 @@ def add_annotate_parser(commands: Any) -> None:
     sample.add_argument("--format", choices=["json", "csv"], default="json")
     sample.set_defaults(handler=_sample)
 
+
+def _add_config_step(steps: Any) -> None:
     config = steps.add_parser("config", help="print the Label Studio labelling config")
     _add_label_options(config)
     config.set_defaults(handler=_config)
 
+
+def _add_import_step(steps: Any) -> None:
     importer = steps.add_parser("import", help="Label Studio JSON export(s) -> training rows, one label set each")
     importer.add_argument("--input", action="append", required=True, help="JSON export (repeatable; merged by task)")
     importer.add_argument("--output", required=True, help="labelled rows (.jsonl)")
@@ -282,6 +296,8 @@ def add_annotate_parser(commands: Any) -> None:
     importer.add_argument("--single-label", action="store_true", help="resolve to exactly one label")
     importer.set_defaults(handler=_import)
 
+
+def _add_agreement_step(steps: Any) -> None:
     agree = steps.add_parser("agreement", help="Krippendorff's alpha, Cohen's kappa and positive rates per label")
     agree.add_argument("--input", action="append", required=True, help="JSON export (repeatable)")
     agree.add_argument("--output", help="also write the table as CSV")
@@ -289,6 +305,8 @@ def add_annotate_parser(commands: Any) -> None:
     agree.add_argument("--from-name", help="read only this choices control (default: every one)")
     agree.set_defaults(handler=_agreement)
 
+
+def _add_check_step(steps: Any) -> None:
     check = steps.add_parser("check", help="likely label errors from out-of-fold probabilities (cleanlab)")
     check.add_argument("overrides", nargs="*", help="training overrides, as for framing train")
     check.add_argument("--input", help="check this labelled file instead of the config's splits")
@@ -299,6 +317,8 @@ def add_annotate_parser(commands: Any) -> None:
     check.add_argument("--config-dir", type=Path, default=None)
     check.set_defaults(handler=_check)
 
+
+def _add_estimate_step(steps: Any) -> None:
     est = steps.add_parser("estimate", help="precision/recall/F1 on the corpus from the labelled sample")
     est.add_argument("--labelled", required=True, help="output of framing annotate import")
     est.add_argument("--scores", required=True, help="the scores the sample was drawn from")
@@ -307,6 +327,8 @@ def add_annotate_parser(commands: Any) -> None:
     est.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples of the articles")
     est.set_defaults(handler=_estimate)
 
+
+def _add_push_step(steps: Any) -> None:
     push = steps.add_parser("push", help="create a Label Studio project with the labelling config and import tasks")
     push.add_argument("--tasks", required=True, help="tasks file from framing annotate sample")
     push.add_argument("--title", default="framing annotation")
@@ -315,6 +337,8 @@ def add_annotate_parser(commands: Any) -> None:
     _add_server_options(push)
     push.set_defaults(handler=_push)
 
+
+def _add_pull_step(steps: Any) -> None:
     pull = steps.add_parser("pull", help="download a project's annotations as Label Studio JSON")
     pull.add_argument("--project", type=int, required=True, help="project id")
     pull.add_argument("--output", required=True)
