@@ -24,6 +24,18 @@ def _grid(n: int) -> tuple[Figure, list[Any]]:
     return figure, list(axes.flat)
 
 
+def _label(ax: Any, x: str, y: str, label: str) -> None:
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.set_title(label, fontsize=10)
+
+
+def _finish(figure: Figure, title: str) -> Figure:
+    figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
 def confusion_matrices(y_true: np.ndarray, flags: np.ndarray, labels: Sequence[str], title: str) -> Figure:
     """One 2x2 matrix (gold rows, predicted columns) per label."""
     figure, axes = _grid(len(labels))
@@ -37,12 +49,8 @@ def confusion_matrices(y_true: np.ndarray, flags: np.ndarray, labels: Sequence[s
             ax.text(c, r, str(value), ha="center", va="center", color="black", fontsize=12)
         ax.set_xticks([0, 1], ["no", "yes"])
         ax.set_yticks([0, 1], ["no", "yes"])
-        ax.set_xlabel("predicted")
-        ax.set_ylabel("gold")
-        ax.set_title(label, fontsize=10)
-    figure.suptitle(title)
-    figure.tight_layout()
-    return figure
+        _label(ax, "predicted", "gold", label)
+    return _finish(figure, title)
 
 
 def pr_curves(
@@ -62,9 +70,5 @@ def pr_curves(
             ax.legend(loc="lower left", fontsize=8)
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1.05)
-        ax.set_xlabel("recall")
-        ax.set_ylabel("precision")
-        ax.set_title(label, fontsize=10)
-    figure.suptitle(title)
-    figure.tight_layout()
-    return figure
+        _label(ax, "recall", "precision", label)
+    return _finish(figure, title)

@@ -93,35 +93,16 @@ class TfidfClassifier:
 
         assert self.config is not None
         cfg = self.config
-        parts = [
-            (
-                "word",
-                TfidfVectorizer(
-                    ngram_range=cfg.word_ngram_range,
-                    min_df=cfg.min_df,
-                    max_df=cfg.max_df,
-                    stop_words=cfg.stop_words,
-                    max_features=cfg.max_features,
-                    sublinear_tf=cfg.sublinear_tf,
-                    strip_accents="unicode",
-                ),
-            )
-        ]
+        shared = {
+            "min_df": cfg.min_df,
+            "max_df": cfg.max_df,
+            "max_features": cfg.max_features,
+            "sublinear_tf": cfg.sublinear_tf,
+            "strip_accents": "unicode",
+        }
+        parts = [("word", TfidfVectorizer(ngram_range=cfg.word_ngram_range, stop_words=cfg.stop_words, **shared))]
         if cfg.char_ngram_range:
-            parts.append(
-                (
-                    "char",
-                    TfidfVectorizer(
-                        analyzer="char_wb",
-                        ngram_range=cfg.char_ngram_range,
-                        min_df=cfg.min_df,
-                        max_df=cfg.max_df,
-                        max_features=cfg.max_features,
-                        sublinear_tf=cfg.sublinear_tf,
-                        strip_accents="unicode",
-                    ),
-                )
-            )
+            parts.append(("char", TfidfVectorizer(analyzer="char_wb", ngram_range=cfg.char_ngram_range, **shared)))
         regression = LogisticRegression(
             C=cfg.C, class_weight=cfg.class_weight, max_iter=cfg.max_iter, random_state=self.seed
         )
