@@ -17,17 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from framing.data.dedup import normalise_text
+from framing.data.dedup import normalise_text, similarity_vectorizer
 
 FIT_ROWS = 20_000
 CHUNK_ROWS = 5_000
-
-
-def _vectorizer(texts: Sequence[str]) -> Any:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(4, 4), sublinear_tf=True)
-    return vectorizer.fit([normalise_text(t) for t in texts] or [""])
 
 
 class CopyFilter:
@@ -37,7 +30,7 @@ class CopyFilter:
         rng = np.random.default_rng(seed)
         fit_rows = rng.choice(len(corpus), size=min(len(corpus), FIT_ROWS), replace=False).tolist() if corpus else []
         self.threshold = threshold
-        self.vectorizer = _vectorizer([corpus[i] for i in sorted(fit_rows)] + list(excluded))
+        self.vectorizer = similarity_vectorizer([corpus[i] for i in sorted(fit_rows)] + list(excluded) or [""])
         self.keys = {normalise_text(t) for t in excluded} - {""}
         self.excluded = self._vectors(excluded)
         self.accepted: list[Any] = []

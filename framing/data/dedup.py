@@ -14,8 +14,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -31,6 +32,18 @@ def normalise_text(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", str(text).lower())
     folded = "".join(char for char in decomposed if not unicodedata.combining(char))
     return " ".join(_NON_WORD.sub(" ", folded).split())
+
+
+def similarity_vectorizer(texts: Sequence[str]) -> Any:
+    """Character 4-gram TF-IDF fitted on ``texts`` (normalised): what "near copy" means everywhere in the project.
+
+    Split checks, copy-aware groups and the annotation sampler's copy filter all
+    compare paragraphs as cosines of these vectors.
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(4, 4), sublinear_tf=True)
+    return vectorizer.fit([normalise_text(t) for t in texts])
 
 
 @dataclass

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from framing.data.dataset import LabelledSet
-from framing.data.dedup import DedupReport, deduplicate, normalise_text
+from framing.data.dedup import DedupReport, deduplicate, normalise_text, similarity_vectorizer
 from framing.errors import DataError
 
 
@@ -34,14 +33,6 @@ class DuplicatePair:
     def describe(self) -> str:
         kind = "exact" if self.similarity >= 0.9999 else f"near ({self.similarity:.2f})"
         return f"{kind}: {self.left_split} id {self.left_id} ~ {self.right_split} id {self.right_id}"
-
-
-def _similarity_vectorizer(texts: Sequence[str]) -> Any:
-    """Character 4-gram TF-IDF fitted on ``texts``: what "near copy" means everywhere in the project."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(4, 4), sublinear_tf=True)
-    return vectorizer.fit([normalise_text(t) for t in texts])
 
 
 def copy_groups(
@@ -72,7 +63,7 @@ def copy_groups(
         else:
             first_of[key] = row
     if n:
-        matrix = _similarity_vectorizer(texts).transform([normalise_text(t) for t in texts])
+        matrix = similarity_vectorizer(texts).transform([normalise_text(t) for t in texts])
         for start in range(0, n, chunk_rows):
             block = (matrix[start : start + chunk_rows] @ matrix.T).tocoo()
             close = (block.data >= threshold) & (block.row + start != block.col)
@@ -104,7 +95,7 @@ def find_cross_split_duplicates(
             owners.setdefault(key, (split.name, row_id))
     exact = {(p.left_id, p.right_id) for p in pairs}
 
-    vectorizer = _similarity_vectorizer([t for s in splits for t in s.texts])
+    vectorizer = similarity_vectorizer([t for s in splits for t in s.texts])
     matrices = [vectorizer.transform([normalise_text(t) for t in s.texts]) for s in splits]
     for i, left in enumerate(splits):
         for j in range(i + 1, len(splits)):
