@@ -306,7 +306,8 @@ def _report(args: argparse.Namespace) -> int:
         raise FramingError("--bootstrap needs at least 100 resamples for a 95% interval (0 turns intervals off)")
     if args.min_articles < 0:
         raise FramingError("--min-articles must be at least 0")
-    settings = ReportSettings(min_articles=args.min_articles, n_boot=args.bootstrap)
+    kinds = None if "all" in args.kinds else tuple(args.kinds)
+    settings = ReportSettings(min_articles=args.min_articles, n_boot=args.bootstrap, kinds=kinds)
     correction = Path(args.correct_with) if args.correct_with else None
     report = write_report(
         Path(args.scores),
@@ -467,6 +468,12 @@ def _add_report(commands: Commands) -> None:
         help="summaries by these metadata columns (year, month: from date; a+b: by both); default: outlet and year",
     )
     report.add_argument("--chunk-size", type=int, default=50_000, help="rows read at a time")
+    report.add_argument(
+        "--kinds",
+        nargs="+",
+        default=["body"],
+        help="row kinds counted in shares: body (default), title, byline, dateline, caption, boilerplate, or all",
+    )
     report.add_argument(
         "--min-articles",
         type=int,

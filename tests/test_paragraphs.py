@@ -108,3 +108,25 @@ def test_no_row_is_empty_or_padded() -> None:
 def test_single_newlines_between_similar_length_sentences_stay_separate() -> None:
     text = f"{SHORT_P1}\n{SHORT_P2}\n{SHORT_P3}"
     assert split_paragraphs(text) == [SHORT_P1, SHORT_P2, SHORT_P3]
+
+
+def test_a_paragraph_wrapped_over_two_lines_is_one_row() -> None:
+    text = (
+        "The council approved the budget on Tuesday after a long debate in which\n"
+        "members of the opposition walked out.\n\n"
+        "Residents said the tram line would be finished, according to the\n"
+        "Mayor, before the end of next year.\n\n"
+        "Foreign ministers pledge closer cooperation on river shipping\n"
+        "Agreement signed in Riga"
+    )
+    assert split_paragraphs(text) == [
+        "The council approved the budget on Tuesday after a long debate in which members of the opposition walked out.",
+        "Residents said the tram line would be finished, according to the Mayor, before the end of next year.",
+        "Foreign ministers pledge closer cooperation on river shipping",
+        "Agreement signed in Riga",
+    ]
+
+
+def test_headline_and_byline_directly_above_a_wrapped_body_stay_apart() -> None:
+    text = "\n".join(["Tram plan divides council", "By Jonas Berg", *_wrap(P1), *_wrap(P2)])
+    assert split_paragraphs(text) == ["Tram plan divides council", "By Jonas Berg", P1, P2]

@@ -33,7 +33,9 @@ def iter_paragraphs(path: Path, options: SourceOptions, rejects: Rejects) -> Ite
         if isinstance(item, Reject):
             rejects.items.append(item.to_dict())
         else:  # the detected language is tested in test_languages.py, the encoding below
-            yield {key: value for key, value in item.items() if key not in ("detected_language", "source_encoding")}
+            yield {
+                key: value for key, value in item.items() if key not in ("detected_language", "source_encoding", "kind")
+            }
 
 
 BATCH_1 = pd.DataFrame(

@@ -35,7 +35,9 @@ def parse_line(raw: bytes, number: int) -> Record | None:
     if number == 1:
         raw = raw.removeprefix(codecs.BOM_UTF8)
     try:
-        text = raw.decode("utf-8").strip()
+        # Only JSON's own whitespace makes a line blank: str.strip() would also drop control
+        # characters such as \x1c-\x1f, silently skipping a garbage line instead of rejecting it.
+        text = raw.decode("utf-8").strip(" \t\r\n")
     except UnicodeDecodeError as exc:
         detail = f"bytes that are not UTF-8 at offset {exc.start} of the line"
         raise LineProblem(f"undecodable: {detail}", detail) from None

@@ -32,6 +32,7 @@ from tqdm import tqdm
 from framing.errors import ConfigError, DataError, FramingError
 from framing.formats import FORMATS as ALL_FORMATS
 from framing.formats import Reject, RejectCounts, read_records, read_rejects, write_rejects
+from framing.languages import UNDETERMINED
 from framing.package import Predictor
 from framing.scoring.guard import (
     OutputError,
@@ -42,6 +43,7 @@ from framing.scoring.guard import (
     strangers,
     write_errors,
 )
+from framing.scoring.kinds import BODY
 from framing.scoring.manifest import Manifest
 from framing.scoring.model_files import file_hashes, model_folder
 from framing.scoring.sinks import FORMATS, AtomicSink
@@ -95,19 +97,29 @@ class ScoringSummary:
     resumed_parts: int = 0
     rescored: str | None = None  # why a finished output was scored again
     languages: dict[str, int] = field(default_factory=dict)  # scored paragraphs per detected language
+    kinds: dict[str, int] = field(default_factory=dict)  # scored rows per kind (body, title, caption, ...)
+
+    @property
+    def body(self) -> int:
+        """Body paragraphs: the rows shares count (all rows for outputs written before kinds existed)."""
+        return self.kinds.get("body", 0) if self.kinds else self.paragraphs
 
     def table(self) -> str:
         lines = [f"{'label':<22}{'paragraphs':>12}{'share':>9}"]
         for label in self.labels:
             count = self.flagged.get(label, 0)
-            share = count / self.paragraphs if self.paragraphs else 0.0
+            share = count / self.body if self.body else 0.0
             lines.append(f"{label:<22}{count:>12}{share:>9.1%}")
         lines.append(f"scored {self.paragraphs} paragraphs from {self.articles} articles")
+        if self.kinds:
+            ordered = sorted(self.kinds.items(), key=lambda item: (-item[1], item[0]))
+            lines.append(
+                "kinds: " + ", ".join(f"{kind} {n}" for kind, n in ordered) + " (the table counts body paragraphs)"
+            )
         if self.languages:
             ordered = sorted(self.languages.items(), key=lambda item: (-item[1], item[0]))
-            lines.append(
-                "languages scored: " + ", ".join(f"{code} {n}" for code, n in ordered) + " (und: too short to tell)"
-            )
+            note = " (und: too short to tell)" if UNDETERMINED in self.languages else ""
+            lines.append("languages scored: " + ", ".join(f"{code} {n}" for code, n in ordered) + note)
         if self.rescored:
             lines.append(f"scored again: {self.rescored}")
         if self.resumed_parts:
@@ -176,10 +188,16 @@ class _Layout:
 
 
 def _part_counts(
-    frame_labels: list[list[str]], article_ids: list[str], rejects: list[Reject], languages: list[str] | None = None
+    frame_labels: list[list[str]],
+    article_ids: list[str],
+    rejects: list[Reject],
+    languages: list[str] | None = None,
+    kinds: list[str] | None = None,
 ) -> dict[str, Any]:
     flagged: dict[str, int] = {}
-    for labels in frame_labels:
+    for index, labels in enumerate(frame_labels):
+        if kinds and kinds[index] != BODY:
+            continue  # shares and summaries count body paragraphs only
         for label in labels:
             flagged[label] = flagged.get(label, 0) + 1
     starts = sum(1 for i, a in enumerate(article_ids) if i == 0 or a != article_ids[i - 1])
@@ -194,20 +212,23 @@ def _part_counts(
         "first_article": article_ids[0] if article_ids else None,
         "last_article": article_ids[-1] if article_ids else None,
         "languages": dict(Counter(languages or [])),
+        "kinds": dict(Counter(kinds or [])),
     }
 
 
 def _read_part_counts(path: Path, rejects_path: Path) -> dict[str, Any]:
     """Counts of a part written before a kill that came before its manifest update."""
-    labels, article_ids, languages = [], [], []
+    labels, article_ids, languages, kinds = [], [], [], []
     for _, record in read_records(path) if path.stat().st_size else []:
         value = record["labels"]
         labels.append(json.loads(value) if isinstance(value, str) else list(value or []))
         article_ids.append(str(record["article_id"]))
         if record.get("detected_language"):
             languages.append(str(record["detected_language"]))
+        if record.get("kind"):
+            kinds.append(str(record["kind"]))
     rejects = list(read_rejects(rejects_path)) if rejects_path.is_file() else []
-    return _part_counts(labels, article_ids, rejects, languages)
+    return _part_counts(labels, article_ids, rejects, languages, kinds if len(kinds) == len(labels) else None)
 
 
 class _PartWriter:
@@ -221,6 +242,7 @@ class _PartWriter:
         self.labels: list[list[str]] = []
         self.article_ids: list[str] = []
         self.languages: list[str] = []
+        self.kinds: list[str] = []
 
     def add(self, record: ParagraphRecord) -> None:
         self.batch.append(record)
@@ -239,6 +261,7 @@ class _PartWriter:
         self.labels.extend(scored["labels"])
         self.article_ids.extend(str(r["article_id"]) for r in self.batch)
         self.languages.extend(str(r["detected_language"]) for r in self.batch if r.get("detected_language"))
+        self.kinds.extend(str(r.get("kind") or BODY) for r in self.batch)
         self.batch = []
 
     def commit(self) -> None:
@@ -466,7 +489,9 @@ def _run_parts(
         if writer is not None:
             writer.commit()
             write_rejects(layout.rejects(index), pending)
-            manifest.parts[name] = _part_counts(writer.labels, writer.article_ids, pending, writer.languages)
+            manifest.parts[name] = _part_counts(
+                writer.labels, writer.article_ids, pending, writer.languages, writer.kinds
+            )
             manifest.save(layout.work_manifest)
         elif name not in manifest.parts:  # written, then killed before the manifest was saved
             manifest.parts[name] = _read_part_counts(layout.part(index), layout.rejects(index))
@@ -524,6 +549,8 @@ def _finish(layout: _Layout, manifest: Manifest, summary: ScoringSummary) -> Sco
             summary.rejects[reason] = summary.rejects.get(reason, 0) + n
         for language, n in counts.get("languages", {}).items():
             summary.languages[language] = summary.languages.get(language, 0) + n
+        for kind, n in counts.get("kinds", {}).items():
+            summary.kinds[kind] = summary.kinds.get(kind, 0) + n
     if not manifest.complete:
         _publish(layout, manifest, names)
     if summary.rejects:

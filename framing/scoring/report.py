@@ -19,6 +19,7 @@ import base64
 import html
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +45,8 @@ from framing.uncertainty import N_BOOT, SEED, cluster_ratio
 
 SUFFIXES = tuple(OUTPUT_SUFFIXES)
 # Columns of the scores that are neither metadata nor read: text and evidence are the bulk of the file.
-RESERVED = {"article_id", "paragraph", "text", "labels", "evidence"}
+RESERVED = {"article_id", "paragraph", "text", "labels", "evidence", "kind"}
+BODY_ONLY = ("body",)
 PROBABILITY_PREFIX = "p_"
 TOP_OUTLETS_PLOT = 20
 TOP_ROWS_HTML = 50
@@ -73,6 +75,7 @@ class ArticleTotals:
     labels: list[str]
     metadata: list[str]
     frame: pd.DataFrame = field(repr=False)
+    left_out: dict[str, int] = field(default_factory=dict)  # rows of other kinds than those counted, per kind
 
     @property
     def paragraphs(self) -> int:
@@ -246,7 +249,8 @@ def iter_chunks(path: Path, chunk_size: int = 50_000) -> Iterator[tuple[Path, pd
 
 
 def _chunks(layout: _Layout, chunk_size: int) -> Iterator[tuple[Path, pd.DataFrame]]:
-    wanted = {"article_id", "labels", *(f"{PROBABILITY_PREFIX}{label}" for label in layout.labels), *layout.metadata}
+    wanted = {"article_id", "labels", "kind", *(f"{PROBABILITY_PREFIX}{label}" for label in layout.labels)}
+    wanted |= set(layout.metadata)
     for file in layout.files:
         for chunk in _iter_file(file, wanted, chunk_size):
             yield file, chunk
@@ -269,7 +273,11 @@ def _flags(labels: pd.Series, names: list[str]) -> np.ndarray:
 class _Accumulator:
     """Per-article sums, counts and maxima merged over chunks, compacted as they pile up."""
 
-    def __init__(self, labels: list[str], metadata: list[str], chunk_size: int) -> None:
+    def __init__(
+        self, labels: list[str], metadata: list[str], chunk_size: int, kinds: Sequence[str] | None = BODY_ONLY
+    ) -> None:
+        self.kinds = None if kinds is None else set(kinds)
+        self.left_out: Counter[str] = Counter()
         self.labels = labels
         self.metadata = metadata
         self.chunk_size = chunk_size
@@ -285,6 +293,11 @@ class _Accumulator:
         self.pending_rows = 0
 
     def add(self, file: Path, chunk: pd.DataFrame) -> None:
+        if self.kinds is not None and "kind" in chunk:
+            kinds = chunk["kind"].fillna("body").astype(str)  # rows scored before kinds existed count as body
+            kept = kinds.isin(self.kinds)
+            self.left_out.update(kinds[~kept].tolist())
+            chunk = chunk[kept.to_numpy()]
         if chunk.empty:
             return
         if chunk["article_id"].isna().any():
@@ -324,12 +337,12 @@ class _Accumulator:
         if self.stats is None:
             columns = [*self.metadata, *self.spec]
             empty = pd.DataFrame({c: pd.Series(dtype=object) for c in columns}, index=pd.Index([], name="article_id"))
-            return ArticleTotals(self.labels, self.metadata, empty)
+            return ArticleTotals(self.labels, self.metadata, empty, dict(self.left_out))
         meta = self.meta.reindex(self.stats.index) if self.meta is not None else pd.DataFrame(index=self.stats.index)
         meta = meta.reindex(columns=self.metadata)
         for column in self.metadata:
             meta[column] = _one_type(meta[column])
-        return ArticleTotals(self.labels, self.metadata, pd.concat([meta, self.stats], axis=1))
+        return ArticleTotals(self.labels, self.metadata, pd.concat([meta, self.stats], axis=1), dict(self.left_out))
 
 
 def _one_type(column: pd.Series) -> pd.Series:
@@ -342,12 +355,16 @@ def _one_type(column: pd.Series) -> pd.Series:
     return column.map(lambda v: v if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
 
 
-def aggregate_articles(path: Path, chunk_size: int = 50_000) -> ArticleTotals:
-    """Read the scores at ``path`` in chunks and reduce them to one row per article."""
+def aggregate_articles(path: Path, chunk_size: int = 50_000, kinds: Sequence[str] | None = BODY_ONLY) -> ArticleTotals:
+    """Read the scores at ``path`` in chunks and reduce them to one row per article.
+
+    Only rows whose ``kind`` is in ``kinds`` count (body paragraphs by default;
+    ``None`` counts every row); scores without a ``kind`` column count whole.
+    """
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
     layout = _inspect(path)
-    accumulator = _Accumulator(layout.labels, layout.metadata, chunk_size)
+    accumulator = _Accumulator(layout.labels, layout.metadata, chunk_size, kinds)
     for file, chunk in _chunks(layout, chunk_size):
         accumulator.add(file, chunk)
     return accumulator.result()
@@ -653,6 +670,7 @@ class ReportSettings:
     min_articles: int = MIN_ARTICLES
     n_boot: int = N_BOOT
     correction: Correction | None = None
+    kinds: tuple[str, ...] | None = BODY_ONLY  # rows counted; None: every kind
 
 
 def _overall_table(articles: ArticleTotals, overall: pd.DataFrame, settings: ReportSettings) -> pd.DataFrame:
@@ -686,8 +704,16 @@ def _overall_table(articles: ArticleTotals, overall: pd.DataFrame, settings: Rep
     return pd.DataFrame(rows)
 
 
-def _method_notes(settings: ReportSettings) -> list[str]:
+def _method_notes(settings: ReportSettings, articles: ArticleTotals) -> list[str]:
+    counted = "every row" if settings.kinds is None else "rows of kind " + ", ".join(settings.kinds)
+    left_out = ", ".join(f"{kind} {n:,}" for kind, n in sorted(articles.left_out.items()))
     notes = [
+        f"Counted: {counted}"
+        + (
+            f"; left out: {left_out} (titles, bylines, captions and boilerplate are not reporting)."
+            if left_out
+            else "."
+        ),
         "A paragraph is flagged for a label when the model put the label in its <code>labels</code> column "
         "(at the model's tuned threshold).",
         f"Intervals: {INTERVAL_METHOD} ({settings.n_boot} resamples); paragraphs of one article are not "
@@ -730,7 +756,7 @@ def render_html(
         *_model_section(manifest or {}),
         "<h2>Overall</h2>",
         _html_table(_overall_table(articles, overall, settings)),
-        *_method_notes(settings),
+        *_method_notes(settings, articles),
     ]
     for keys, summary in summaries.items():
         name = " × ".join(keys)
@@ -772,8 +798,8 @@ def write_report(
     """
     settings = settings or ReportSettings()
     if correction is not None:
-        settings = ReportSettings(settings.min_articles, settings.n_boot, read_correction(correction))
-    articles = aggregate_articles(scores, chunk_size)
+        settings = ReportSettings(settings.min_articles, settings.n_boot, read_correction(correction), settings.kinds)
+    articles = aggregate_articles(scores, chunk_size, settings.kinds)
     groupings = _groupings(articles, group_by, scores)
     output_dir.mkdir(parents=True, exist_ok=True)
 

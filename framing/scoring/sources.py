@@ -25,6 +25,7 @@ from framing.errors import ConfigError, DataError
 from framing.formats import TABLE_SUFFIXES, Reject, RejectCounts, detect_format, parquet, read_table
 from framing.formats.encodings import UndecodableText, decode_text
 from framing.languages import UNDETERMINED, identify, language_problem
+from framing.scoring.kinds import classify, kind_of
 from framing.scoring.paragraphs import split_paragraphs
 
 ParagraphRecord = dict[str, Any]
@@ -121,6 +122,7 @@ def _paragraph_items(
     paragraphs = split_paragraphs(text)
     found = [identify(paragraph) for paragraph in paragraphs]
     article_language = _article_language(paragraphs, found)
+    kinds = classify(paragraphs)
     for index, paragraph in enumerate(paragraphs):
         if len(paragraph) > options.max_paragraph_chars:
             yield Reject(
@@ -133,7 +135,7 @@ def _paragraph_items(
         language, probability = found[index]
         if language == UNDETERMINED and article_language is not None:
             language = article_language
-        record = {"article_id": article_id, "paragraph": index, "text": paragraph, **metadata}
+        record = {"article_id": article_id, "paragraph": index, "text": paragraph, "kind": kinds[index], **metadata}
         yield _with_language(record, source, row, options, (language, probability))
 
 
@@ -320,7 +322,13 @@ def _paragraph_row(
     elif not seen.add(article_id, index):
         yield Reject(str(file), row, f"duplicate paragraph: {article_id!r} paragraph {index} was read already")
     else:
-        record = {"article_id": article_id, "paragraph": index, "text": paragraph, **metadata}
+        record = {
+            "article_id": article_id,
+            "paragraph": index,
+            "text": paragraph,
+            "kind": kind_of(paragraph),
+            **metadata,
+        }
         yield _with_language(record, str(file), row, options)
 
 
