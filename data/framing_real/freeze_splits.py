@@ -9,6 +9,11 @@ unit id, ``labels``, ``annotators``, ``resolution``); ``pool.jsonl`` is the
 output of ``build_pool.py`` (strata and sampling weights). Splits are by
 article, with exact and near copies (character 4-gram cosine >= 0.9) merged
 into one group first, so no paragraph and its reprint straddle two splits.
+Articles differ a lot in size (a Ukraine-crisis article holds up to 60
+annotated sentences), so one shuffle can leave a split short of a label: the
+seed is the one of ``SEEDS`` whose validation and test splits each come
+closest to 20% of the rows and of every label's positives. Only label counts
+choose it; no model is involved.
 The shipped invented paragraphs (train and validation files) are appended to
 the training split by id; the invented test file stays out.
 """
@@ -23,8 +28,8 @@ from pathlib import Path
 from framing.data.real_sources import text_hash
 from framing.data.splits import assign_group_splits, copy_groups
 
-FRACTIONS = (0.58, 0.20, 0.22)
-SEED = 11
+FRACTIONS = (0.6, 0.2, 0.2)
+SEEDS = range(300)
 OUT = Path("data/framing_real")
 INVENTED = (Path("data/framing/train.jsonl"), Path("data/framing/validation.jsonl"))
 
@@ -41,7 +46,8 @@ def main() -> None:
         raise SystemExit(f"{len(missing)} labelled ids are not in the pool, e.g. {missing[:3]}")
     units = [pool[row["id"]] for row in labelled]
     groups = copy_groups([u["text"] for u in units], [u["article_id"] for u in units], threshold=0.9)
-    splits = assign_group_splits(groups, FRACTIONS, SEED)
+    seed, splits = _balanced_split(groups, [row["labels"] for row in labelled])
+    print(f"split seed {seed}")
     rows: dict[str, list[dict]] = {"train": [], "validation": [], "test": []}  # train_real, train_invented added
     for row, unit, split in zip(labelled, units, splits, strict=True):
         assert text_hash(unit["text"]) == unit["text_sha256_16"]
@@ -76,6 +82,27 @@ def main() -> None:
             f"{split}: {len(real)} real paragraphs from {articles} articles, labels {dict(sorted(counts.items()))}; "
             f"{len(split_rows) - len(real)} invented"
         )
+
+
+def _balanced_split(groups: list[str], labels: list[list[str]]) -> tuple[int, list[str]]:
+    totals = Counter(label for row in labels for label in row)
+    best: tuple[float, int, list[str]] | None = None
+    for seed in SEEDS:
+        splits = assign_group_splits(groups, FRACTIONS, seed)
+        rows = Counter(splits)
+        positives = Counter((split, label) for split, row in zip(splits, labels, strict=True) for label in row)
+        worst = max(
+            [abs(rows[s] / len(splits) - FRACTIONS[i + 1]) for i, s in enumerate(("validation", "test"))]
+            + [
+                abs(positives[(s, label)] / totals[label] - FRACTIONS[i + 1])
+                for i, s in enumerate(("validation", "test"))
+                for label in totals
+            ]
+        )
+        if best is None or worst < best[0]:
+            best = (worst, seed, splits)
+    assert best is not None
+    return best[1], best[2]
 
 
 def _read(path: Path) -> list[dict]:
