@@ -171,7 +171,7 @@ def _cv_key(overrides: Sequence[str], frame: pd.DataFrame, folds: Sequence[Fold]
     return digest.hexdigest()[:16]
 
 
-def summarise(fold_metrics: Sequence[dict[str, float]]) -> tuple[dict[str, float], dict[str, float]]:
+def fold_mean_std(fold_metrics: Sequence[dict[str, float]]) -> tuple[dict[str, float], dict[str, float]]:
     """Mean and (population) standard deviation of each metric every fold has."""
     names = set.intersection(*(set(m) for m in fold_metrics)) if fold_metrics else set()
     mean = {name: float(np.mean([m[name] for m in fold_metrics])) for name in sorted(names)}
@@ -227,7 +227,7 @@ def run_cross_validation(
         keys = [str(fold.number) for fold in folds]
         run_ids = parent.run_children(keys, run_fold, lambda i: f"fold {folds[i].number}/{n_folds}", log)
         fold_metrics = [_test_metrics(parent.child_metrics(run_id)) for run_id in run_ids]
-        mean, std = summarise(fold_metrics)
+        mean, std = fold_mean_std(fold_metrics)
         parent.log_metrics({f"cv/{k}/mean": v for k, v in mean.items()})
         parent.log_metrics({f"cv/{k}/std": v for k, v in std.items()})
         table = pd.DataFrame(
@@ -333,12 +333,12 @@ __all__ = [
     "CrossValidationResult",
     "Fold",
     "add_leakage_groups",
+    "fold_mean_std",
     "fold_overrides",
     "holdout_split",
     "make_folds",
     "out_of_fold_probabilities",
     "pooled_frame",
     "run_cross_validation",
-    "summarise",
     "write_split",
 ]
