@@ -40,6 +40,10 @@ def test_rows_are_classified_by_kind() -> None:
         "Copyright 2024 Harbour Chronicle. All rights reserved.",
         "Dock workers accepted a pay offer late on Sunday night.",
         "By the end of the week, dock workers had accepted a pay offer and the port reopened to ships.",
+        "By Daniela Marcano | CARACAS",
+        "Shoppers at a Doha supermarket on Friday. GCW/Khalid Al-Mansouri",
+        "Latest news",
+        "The ministry said 40/50 trucks arrived. Officials said the rest would follow.",
     ]
     assert classify(rows) == [
         "title",
@@ -52,6 +56,10 @@ def test_rows_are_classified_by_kind() -> None:
         "boilerplate",
         "boilerplate",
         "body",
+        "body",
+        "byline",
+        "caption",
+        "boilerplate",
         "body",
     ]
 

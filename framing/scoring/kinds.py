@@ -6,11 +6,12 @@ them. Each row gets a ``kind``:
 
 - ``title``: a short line that does not end a sentence: a headline, an outlet
   name, a section name or a subhead;
-- ``byline``: "By ...", "Von ...", "Par ...", "Reporting by ...";
+- ``byline``: "By ...", "Von ...", "Par ...", "By Name | PLACE", "Reporting by ...";
 - ``dateline``: a line that is only a date, or a place and date ("RIGA, September 2");
-- ``caption``: "Photo: ...", "Image: ...", "(Photo ...)", a credit line ending "/AFP";
+- ``caption``: "Photo: ...", "Image: ...", "(Photo ...)", a line ending with a credit
+  ("/AFP", "... on Friday. Outlet/Photographer");
 - ``boilerplate``: "Read more:", "Related:", "Subscribe ...", copyright and
-  navigation lines ("Home | World | Politics");
+  navigation lines ("Home | World | Politics", "Latest news");
 - ``body``: everything else.
 
 Only ``body`` rows count in report shares by default (``framing report
@@ -43,7 +44,7 @@ _NAME = r"[A-ZÀ-ÖØ-ÞА-Я][^\s,]*"  # a capitalised word of a name
 _PATTERNS = {
     # "By" and a capitalised name, not a sentence ("By the end of the week, ...", "By Monday, the port ...").
     "byline": re.compile(
-        rf"^(?:[Bb]y|[Vv]on|[Pp]ar|[Оо]т|[Pp]or|[Dd]i|[Dd]oor)\s+(?:{_NAME}(?:\s+{_NAME})+(?:,[^.!?]*)?|{_NAME})$"
+        rf"^(?:[Bb]y|[Vv]on|[Pp]ar|[Оо]т|[Pp]or|[Dd]i|[Dd]oor)\s+(?:{_NAME}(?:\s+{_NAME})+(?:,[^.!?]*|\s*\|\s*[^.!?|]+)?|{_NAME})$"
         r"|^(?:[Rr]eporting|[Ww]riting|[Ee]diting|[Aa]dditional reporting)\s+by\b"
     ),
     "dateline": re.compile(
@@ -53,13 +54,15 @@ _PATTERNS = {
     ),
     "caption": re.compile(
         r"^(?:photo|image|picture|foto|caption|video|graphic|illustration)s?\s*(?::|by\b|credit)|^\((?:photo|image)\b|"
-        r"(?:/\s*(?:afp|reuters|ap|getty images|epa|dpa)|\((?:afp|reuters|ap|getty images)\))$",
+        r"(?:/\s*(?:afp|reuters|ap|getty images|epa|dpa)|\((?:afp|reuters|ap|getty images)\))$|"
+        r"\.\s+(?:photo:\s*)?[^./]{2,40}/[^./]{2,40}$",  # "... on Friday. Outlet/Photographer"
         re.IGNORECASE,
     ),
     "boilerplate": re.compile(
         r"^(?:read (?:more|also|next)|related(?: articles| stories)?|see also|more on this|advertisement|"
         r"subscribe|sign up|follow us|share (?:this|on)|click here|newsletter|all rights reserved|copyright|©|"
-        r"lesen sie auch|mehr zum thema|lire aussi|читайте также)\b|^\W*©|(?:\s[|·•»]\s.*){2,}",
+        r"lesen sie auch|mehr zum thema|lire aussi|читайте также)\b|^\W*©|(?:\s[|·•»]\s.*){2,}|"
+        r"^(?:(?:all|latest|more|top|region(?:al)?|local|world)\s+(?:news|stories)|latest|most (?:read|popular))$",
         re.IGNORECASE,
     ),
 }
