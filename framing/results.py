@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from framing.uncertainty import N_BOOT, SEED, ClusterBootstrap, percentile_interval
+from framing.uncertainty import MIN_CLUSTERS, N_BOOT, SEED, ClusterBootstrap, percentile_interval
 
 if TYPE_CHECKING:
     from framing.config import Config
@@ -137,7 +137,8 @@ def metric_intervals(
     boot = ClusterBootstrap.over(clusters, n_boot=n_boot, seed=seed)
     out: dict[str, float] = {}
     for name, draws in metric_draws(y_true, flags, probabilities, labels, boot).items():
-        out[f"{name}/{LOW}"], out[f"{name}/{HIGH}"] = percentile_interval(draws)
+        bounds = percentile_interval(draws) if boot.n_clusters >= MIN_CLUSTERS else (float("nan"), float("nan"))
+        out[f"{name}/{LOW}"], out[f"{name}/{HIGH}"] = bounds
     return out
 
 

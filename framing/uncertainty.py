@@ -26,6 +26,8 @@ N_BOOT = 1000
 CONFIDENCE = 0.95
 SEED = 13
 METHOD = "95% percentile cluster bootstrap (articles resampled)"
+# One article resampled is always itself: its interval would have no width, not certainty. Below this, none.
+MIN_CLUSTERS = 2
 
 
 @dataclass(frozen=True)
@@ -114,14 +116,15 @@ def cluster_ratio(
     The same resampling as ``ClusterBootstrap`` (clusters drawn with
     replacement), but drawn ``chunk`` resamples at a time, so memory stays at
     ``chunk x clusters`` for a group of a million articles. Returns ``value``,
-    ``low`` and ``high`` per column (NaN where a draw has no denominator).
+    ``low`` and ``high`` per column; the bounds are NaN for fewer than
+    ``MIN_CLUSTERS`` clusters (where no spread can be seen).
     """
     num = np.asarray(numerators, dtype=float).reshape(len(numerators), -1)
     den = np.asarray(denominators, dtype=float).reshape(-1)
     with np.errstate(invalid="ignore", divide="ignore"):
         value = num.sum(axis=0) / den.sum()
     k = len(den)
-    if k == 0 or n_boot == 0:
+    if k < MIN_CLUSTERS or n_boot == 0:
         nan = np.full(num.shape[1], np.nan)
         return {"value": value, "low": nan, "high": nan.copy()}
     rng = np.random.default_rng(seed)
@@ -137,6 +140,7 @@ def cluster_ratio(
 __all__ = [
     "CONFIDENCE",
     "METHOD",
+    "MIN_CLUSTERS",
     "N_BOOT",
     "ClusterBootstrap",
     "cluster_ratio",

@@ -217,3 +217,12 @@ def test_runs_log_intervals_predictions_and_a_description_and_pair_up(
     assert {"f1_macro", "f1_micro"} <= set(table["metric"])
     assert main(["compare", first]) == 2
     assert "two run ids" in capsys.readouterr().err
+
+
+def test_one_article_gives_no_interval_rather_than_a_zero_width_one() -> None:
+    from framing.uncertainty import cluster_ratio
+
+    single = cluster_ratio(np.array([[1.0]]), np.array([4.0]))
+    assert single["value"][0] == 0.25 and np.isnan(single["low"][0]) and np.isnan(single["high"][0])
+    two = cluster_ratio(np.array([[1.0], [3.0]]), np.array([4.0, 4.0]))
+    assert two["low"][0] < 0.5 < two["high"][0]
