@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export MLFLOW_DISABLE_TELEMETRY := true
 
-.PHONY: main test lint typecheck pytest setup clean-runs ui pair bench-babe bench-ukraine bench-cross \
+.PHONY: main test lint typecheck pytest setup clean-runs ui pair bench-babe bench-ukraine bench-cross bench-real \
 	label-studio label-studio-install label-studio-user
 
 setup: $(STAMP)
@@ -63,6 +63,10 @@ bench-ukraine: $(STAMP)
 
 bench-cross: $(STAMP)
 	$(BIN)/python benchmarks/cross_domain.py
+
+# Families x training data on the real-text test split (data/framing_real/README.md).
+bench-real: $(STAMP)
+	$(BIN)/python benchmarks/real_text.py
 
 # Label Studio in its own environment (.venv-ls: it pins pytz<2023, which clashes with the project),
 # serving on 127.0.0.1 with its data under .label-studio/. It answers about 35 s after the first start.

@@ -6,7 +6,8 @@ Run from the repository root after ``framing annotate import``:
 
 ``labelled.jsonl`` is the output of ``framing annotate import`` (``id`` is the
 unit id, ``labels``, ``annotators``, ``resolution``); ``pool.jsonl`` is the
-output of ``build_pool.py`` (strata and sampling weights). Splits are by
+output of ``build_pool.py`` (strata and sampling weights); ``--corrections``
+takes the reviewed suspects of ``framing annotate check``. Splits are by
 article, with exact and near copies (character 4-gram cosine >= 0.9) merged
 into one group first, so no paragraph and its reprint straddle two splits.
 Articles differ a lot in size (a Ukraine-crisis article holds up to 60
@@ -14,8 +15,11 @@ annotated sentences), so one shuffle can leave a split short of a label: the
 seed is the one of ``SEEDS`` whose validation and test splits each come
 closest to 20% of the rows and of every label's positives. Only label counts
 choose it; no model is involved.
-The shipped invented paragraphs (train and validation files) are appended to
-the training split by id; the invented test file stays out.
+
+Round 2 annotated the rest of the Ukraine-crisis set, so its round-1 random
+sample is part of a census and gets weight 1. The shipped invented paragraphs
+(train and validation files) are appended to the training split by id; the
+invented test file stays out.
 """
 
 from __future__ import annotations
@@ -38,9 +42,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--labelled", type=Path, required=True)
     parser.add_argument("--pool", type=Path, required=True)
+    parser.add_argument(
+        "--corrections", type=Path, help="review of framing annotate check's suspects: task, labels, changed"
+    )
     args = parser.parse_args()
     pool = {row["unit_id"]: row for row in _read(args.pool)}
-    labelled = [row for row in _read(args.labelled)]
+    labelled = _read(args.labelled)
+    if args.corrections:
+        fixes = {row["task"]: row["labels"] for row in _read(args.corrections) if row["changed"]}
+        for row in labelled:
+            if row["id"] in fixes:
+                row["labels"], row["resolution"] = fixes[row["id"]], f"reviewed ({row['resolution']})"
+        print(f"{len(fixes)} label set(s) corrected after review")
     missing = [row["id"] for row in labelled if row["id"] not in pool]
     if missing:
         raise SystemExit(f"{len(missing)} labelled ids are not in the pool, e.g. {missing[:3]}")
@@ -58,7 +71,7 @@ def main() -> None:
                 "text_sha256_16": unit["text_sha256_16"],
                 "labels": sorted(row["labels"]),
                 "stratum": unit["stratum"],
-                "weight": unit["weight"],
+                "weight": 1.0 if unit["stratum"] == "random_ukraine" else unit["weight"],
                 "resolution": row.get("resolution"),
                 "annotators": row.get("annotators"),
             }
