@@ -90,6 +90,7 @@ def _predict(args: argparse.Namespace) -> int:
         id_column=args.id_column,
         unit=args.unit,
         max_paragraph_chars=args.max_paragraph_chars,
+        path_pattern=args.path_pattern,
     )
     options = ScoringOptions(
         batch_size=args.batch_size,
@@ -377,6 +378,11 @@ def _add_predict(commands: Commands) -> None:
         choices=["article", "paragraph"],
         default=source.unit,
         help="whether each table row is a whole article (split it) or one paragraph",
+    )
+    predict.add_argument(
+        "--path-pattern",
+        default=None,
+        help='.txt archives: metadata from each path relative to --input, e.g. "{outlet}/{date}_{slug}.txt"',
     )
     predict.add_argument("--batch-size", type=int, default=scoring.batch_size, help="paragraphs per model call")
     predict.add_argument("--part-size", type=int, default=scoring.part_size, help="paragraphs per output part")

@@ -115,3 +115,26 @@ def test_only_body_paragraphs_count_in_shares_unless_asked(tmp_path: Path) -> No
     assert every.paragraphs == 6 and summarise(every).loc[0, "share_mbc"] == pytest.approx(4 / 6)
     page = write_report(scores, tmp_path / "report").html.read_text(encoding="utf-8")
     assert "Counted: rows of kind body; left out: boilerplate 1, caption 1, title 1" in page
+
+
+def test_path_pattern_fills_metadata_and_rejects_paths_that_do_not_match(tmp_path: Path) -> None:
+    from framing.errors import ConfigError
+
+    corpus = tmp_path / "corpus"
+    (corpus / "north-herald").mkdir(parents=True)
+    (corpus / "south-post").mkdir()
+    body = "Dock workers accepted a pay offer late on Sunday night, ending a strike at the port."
+    (corpus / "north-herald" / "19920301_port-strike.txt").write_text(body, encoding="utf-8")
+    (corpus / "south-post" / "1994-05_talks.txt").write_text(body, encoding="utf-8")
+    (corpus / "south-post" / "notes.txt").write_text(body, encoding="utf-8")
+    items = list(iter_source(corpus, SourceOptions(path_pattern="{outlet}/{date}_{slug}.txt")))
+    records = [i for i in items if isinstance(i, dict)]
+    assert [(r["outlet"], r["date"], r["slug"]) for r in records] == [
+        ("north-herald", "1992-03-01", "port-strike"),
+        ("south-post", "1994-05", "talks"),
+    ]
+    rejects = [i for i in items if not isinstance(i, dict)]
+    assert len(rejects) == 1 and rejects[0].reason.startswith("path pattern: 'south-post/notes' does not match")
+    for bad in ("{outlet}/{outlet}.txt", "plain.txt", "{text}/{date}.txt", "{1x}.txt"):
+        with pytest.raises(ConfigError, match="--path-pattern"):
+            SourceOptions(path_pattern=bad)

@@ -27,6 +27,7 @@ from framing.formats.encodings import UndecodableText, decode_text
 from framing.languages import UNDETERMINED, identify, language_problem
 from framing.scoring.kinds import classify, kind_of
 from framing.scoring.paragraphs import split_paragraphs
+from framing.scoring.path_pattern import PathPattern
 
 ParagraphRecord = dict[str, Any]
 TEXT_SUFFIXES = (".txt", ".txt.gz")
@@ -45,8 +46,12 @@ class SourceOptions:
     max_paragraph_chars: int = 20_000
     # Languages scored (ISO 639-1, sorted); other paragraphs are rejects with reason "language". None: any.
     languages: tuple[str, ...] | None = None
+    # ``.txt`` archives: metadata from each file's path, e.g. "{outlet}/{date}_{slug}.txt" (path_pattern.py).
+    path_pattern: str | None = None
 
     def __post_init__(self) -> None:
+        if self.path_pattern is not None:
+            PathPattern.compile(self.path_pattern)  # a bad pattern is a one-line error before any work
         if self.max_paragraph_chars < 1:
             raise ConfigError(f"--max-paragraph-chars must be at least 1, got {self.max_paragraph_chars}")
         if self.unit not in ("article", "paragraph"):
@@ -203,8 +208,13 @@ def iter_text_files(
     root: Path, files: list[Path], options: SourceOptions, seen: SeenKeys | None = None
 ) -> Iterator[ParagraphRecord | Reject]:
     seen = seen or SeenKeys()
+    pattern = PathPattern.compile(options.path_pattern) if options.path_pattern else None
     for file in files:
         article_id = _article_id(root, file)
+        from_path = pattern.metadata(article_id) if pattern else {}
+        if from_path is None:
+            yield Reject(str(file), None, f"path pattern: {article_id!r} does not match {options.path_pattern!r}")
+            continue
         try:
             text, encoding = decode_text(_read_text_file(file))
         except UndecodableText as exc:
@@ -219,7 +229,8 @@ def iter_text_files(
         if not seen.add(article_id):
             yield Reject(str(file), None, f"duplicate article id: {article_id!r} was read from another file already")
             continue
-        yield from _paragraph_items(article_id, text, {"source_encoding": encoding}, str(file), None, options)
+        metadata = {**from_path, "source_encoding": encoding}
+        yield from _paragraph_items(article_id, text, metadata, str(file), None, options)
 
 
 def _iter_rows(file: Path, options: SourceOptions) -> Iterator[tuple[int, dict[str, Any]] | Reject]:
@@ -353,6 +364,8 @@ def check_input(path: Path, options: SourceOptions) -> None:
     files = input_files(path)
     if _has_suffix(files[0], TEXT_SUFFIXES):
         return
+    if options.path_pattern:
+        raise ConfigError("--path-pattern reads metadata from the paths of .txt articles; tables have columns for it")
     for file in files:
         detect_format(file, options.file_format)
     for file in files:
