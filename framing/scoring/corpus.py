@@ -477,60 +477,88 @@ def _run_parts(
     """Write every missing part; returns how many parts were already done."""
     total = count_articles(input_path)
     bar = tqdm(total=total, unit=" articles", disable=not options.progress, desc="scoring")
-    pending: list[Reject] = []
-    index, in_part, resumed = 0, 0, 0
-    writer: _PartWriter | None = None
-    last_article: str | None = None
-    started, scored = time.perf_counter(), 0
-
-    def close_part() -> None:
-        nonlocal writer, pending, index, in_part, resumed
-        name = layout.part(index).name
-        if writer is not None:
-            writer.commit()
-            write_rejects(layout.rejects(index), pending)
-            manifest.parts[name] = _part_counts(
-                writer.labels, writer.article_ids, pending, writer.languages, writer.kinds
-            )
-            manifest.save(layout.work_manifest)
-        elif name not in manifest.parts:  # written, then killed before the manifest was saved
-            manifest.parts[name] = _read_part_counts(layout.part(index), layout.rejects(index))
-            manifest.save(layout.work_manifest)
-            resumed += 1
-        else:
-            resumed += 1
-        writer, pending, in_part = None, [], 0
-        index += 1
-
+    run = _PartRun(predictor, layout, manifest, options, bar)
     try:
         for item in _numbered(iter_source(input_path, source, layout.format == "parquet"), options.limit):
-            if isinstance(item, Reject):
-                pending.append(item)
-                continue
-            if item["article_id"] != last_article:
-                bar.update(1)
-                last_article = item["article_id"]
-            if in_part == 0 and not layout.part(index).exists():
-                writer = _PartWriter(predictor, layout.part(index), options)
-            if writer is not None:
-                writer.add(item)
-                scored += 1
-                if scored % options.batch_size == 0:
-                    bar.set_postfix(paragraphs_per_s=f"{scored / (time.perf_counter() - started):.0f}")
-            in_part += 1
-            if in_part == options.part_size:
-                close_part()
-        if in_part or pending:
-            if in_part == 0 and not layout.part(index).exists():
-                writer = _PartWriter(predictor, layout.part(index), options)  # rejects only
-            close_part()
+            run.add(item)
+        run.end()
     except BaseException:
-        if writer is not None:
-            writer.abort()
+        if run.writer is not None:
+            run.writer.abort()
         raise
     finally:
         bar.close()
-    return resumed
+    return run.resumed
+
+
+@dataclass
+class _PartRun:
+    """One pass over the corpus: the part being written (none while skipping a finished one) and its rejects.
+
+    Every ``part_size`` paragraphs a part is closed: committed with its rejects
+    and counted in the manifest, or, when it was written before, counted as resumed.
+    """
+
+    predictor: Predictor
+    layout: _Layout
+    manifest: Manifest
+    options: ScoringOptions
+    bar: Any
+    writer: _PartWriter | None = None
+    pending: list[Reject] = field(default_factory=list)
+    index: int = 0
+    in_part: int = 0
+    resumed: int = 0
+    scored: int = 0
+    last_article: str | None = None
+    started: float = field(default_factory=time.perf_counter)
+
+    def add(self, item: ParagraphRecord | Reject) -> None:
+        """A reject joins the part's rejects; a paragraph is scored, unless its part was written before."""
+        if isinstance(item, Reject):
+            self.pending.append(item)
+            return
+        if item["article_id"] != self.last_article:
+            self.bar.update(1)
+            self.last_article = item["article_id"]
+        if self.in_part == 0 and not self.layout.part(self.index).exists():
+            self.writer = _PartWriter(self.predictor, self.layout.part(self.index), self.options)
+        if self.writer is not None:
+            self.writer.add(item)
+            self.scored += 1
+            if self.scored % self.options.batch_size == 0:
+                rate = self.scored / (time.perf_counter() - self.started)
+                self.bar.set_postfix(paragraphs_per_s=f"{rate:.0f}")
+        self.in_part += 1
+        if self.in_part == self.options.part_size:
+            self.close_part()
+
+    def end(self) -> None:
+        """Close the last part, also when it holds only rejects."""
+        if self.in_part or self.pending:
+            if self.in_part == 0 and not self.layout.part(self.index).exists():
+                self.writer = _PartWriter(self.predictor, self.layout.part(self.index), self.options)  # rejects only
+            self.close_part()
+
+    def close_part(self) -> None:
+        layout, manifest = self.layout, self.manifest
+        name = layout.part(self.index).name
+        if self.writer is not None:
+            writer = self.writer
+            writer.commit()
+            write_rejects(layout.rejects(self.index), self.pending)
+            manifest.parts[name] = _part_counts(
+                writer.labels, writer.article_ids, self.pending, writer.languages, writer.kinds
+            )
+            manifest.save(layout.work_manifest)
+        elif name not in manifest.parts:  # written, then killed before the manifest was saved
+            manifest.parts[name] = _read_part_counts(layout.part(self.index), layout.rejects(self.index))
+            manifest.save(layout.work_manifest)
+            self.resumed += 1
+        else:
+            self.resumed += 1
+        self.writer, self.pending, self.in_part = None, [], 0
+        self.index += 1
 
 
 def _finish(layout: _Layout, manifest: Manifest, summary: ScoringSummary) -> ScoringSummary:
