@@ -24,8 +24,11 @@ if TYPE_CHECKING:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from framing.config import load_config
+    from framing.config import config_reference, load_config
 
+    if args.help_config:
+        print(config_reference())
+        return 0
     overrides = list(args.overrides)
     if args.register:
         overrides.append(f"tracking.model_name={args.register}")
@@ -355,6 +358,9 @@ def _add_train(commands: Commands) -> None:
     train.add_argument("--register", help="register the model under this name")
     train.add_argument("--alias", help="alias for the registered version, e.g. champion")
     train.add_argument("--config-dir", type=Path, default=None)
+    train.add_argument(
+        "--help-config", action="store_true", help="print every config key with its type, default and meaning"
+    )
     train.set_defaults(handler=_train)
 
 
@@ -384,7 +390,12 @@ def _add_predict(commands: Commands) -> None:
         default=None,
         help='.txt archives: metadata from each path relative to --input, e.g. "{outlet}/{date}_{slug}.txt"',
     )
-    predict.add_argument("--batch-size", type=int, default=scoring.batch_size, help="paragraphs per model call")
+    predict.add_argument(
+        "--batch-size",
+        type=int,
+        default=scoring.batch_size,
+        help="paragraphs per model call (a transformer scores them model.eval_batch_size windows at a time)",
+    )
     predict.add_argument("--part-size", type=int, default=scoring.part_size, help="paragraphs per output part")
     predict.add_argument("--limit", type=int, default=scoring.limit, help="score only the first N paragraphs")
     predict.add_argument(
@@ -509,7 +520,9 @@ def _add_compare(commands: Commands) -> None:
     compare.add_argument(
         "runs", nargs="*", metavar="RUN", help="two run ids: is B better than A on the same test rows? (paired)"
     )
-    compare.add_argument("--experiment", default="framing")
+    compare.add_argument(
+        "--experiment", default="framing", help="MLflow experiment whose runs are compared (tracking.experiment)"
+    )
     compare.add_argument(
         "--rank-by",
         default="f1_macro",

