@@ -130,7 +130,7 @@ class ScoringSummary:
         return "\n".join(lines)
 
 
-class _Layout:
+class _OutputLayout:
     """Where parts, rejects and the manifest go for a file or folder output."""
 
     def __init__(self, output: Path, folder_format: str) -> None:
@@ -284,7 +284,7 @@ def _numbered(items: Iterator[ParagraphRecord | Reject], limit: int | None) -> I
         yield item
 
 
-def _merge_parts(layout: _Layout, names: list[str]) -> None:
+def _merge_parts(layout: _OutputLayout, names: list[str]) -> None:
     """Concatenate parts into the single output file, streaming, atomically."""
     partial = layout.partial_output
     try:
@@ -295,13 +295,13 @@ def _merge_parts(layout: _Layout, names: list[str]) -> None:
     os.replace(partial, layout.output)
 
 
-def _write_merged(layout: _Layout, names: list[str], partial: Path) -> None:
+def _write_merged(layout: _OutputLayout, names: list[str], partial: Path) -> None:
     concatenate = ALL_FORMATS[layout.format].concatenate
     assert concatenate is not None  # every output format can concatenate its parts
     concatenate([layout.work / name for name in names], partial)
 
 
-def _prepare(layout: _Layout, wanted: Manifest, overwrite: bool) -> tuple[Manifest, str | None]:
+def _prepare(layout: _OutputLayout, wanted: Manifest, overwrite: bool) -> tuple[Manifest, str | None]:
     """Start, continue or refuse, depending on what is already at the output.
 
     Returns the manifest to continue and, when a finished output was found
@@ -331,7 +331,7 @@ def _prepare(layout: _Layout, wanted: Manifest, overwrite: bool) -> tuple[Manife
     return existing, None
 
 
-def _published(layout: _Layout, manifest: Manifest) -> dict[str, int | None]:
+def _published(layout: _OutputLayout, manifest: Manifest) -> dict[str, int | None]:
     """Files a finished run published (relative to ``layout.root``), with sizes when recorded."""
     if manifest.outputs:
         return dict(manifest.outputs)
@@ -344,7 +344,7 @@ def _names(names: list[str]) -> str:
     return ", ".join(names[:3]) + (" ..." if len(names) > 3 else "")
 
 
-def _damage(layout: _Layout, manifest: Manifest, manifest_path: Path) -> str | None:
+def _damage(layout: _OutputLayout, manifest: Manifest, manifest_path: Path) -> str | None:
     """Which of a finished run's files are missing, if any; a file changed since is refused.
 
     Missing files are scored again (the run's remaining files are its own to
@@ -366,7 +366,7 @@ def _damage(layout: _Layout, manifest: Manifest, manifest_path: Path) -> str | N
     return f"the finished output had {_names(missing)} missing" if missing else None
 
 
-def _clear_previous(layout: _Layout, existing: Manifest | None) -> None:
+def _clear_previous(layout: _OutputLayout, existing: Manifest | None) -> None:
     """Delete a previous run's files, and nothing else: refuse if anything else is there."""
     if existing is None:
         if layout.occupied():
@@ -395,7 +395,7 @@ def _clear_previous(layout: _Layout, existing: Manifest | None) -> None:
         path.unlink(missing_ok=True)
 
 
-def _remove_leftovers(layout: _Layout, manifest: Manifest) -> None:
+def _remove_leftovers(layout: _OutputLayout, manifest: Manifest) -> None:
     """Temporary files of a run that died mid-write; the resumed run writes them again."""
     pattern = part_pattern(manifest.settings.get("format", layout.format))
     for path in layout.work.iterdir() if layout.work.is_dir() else []:
@@ -437,7 +437,7 @@ def score_corpus(
     """
     source = source or SourceOptions()
     options = options or ScoringOptions()
-    layout = _Layout(output_path, options.folder_format)
+    layout = _OutputLayout(output_path, options.folder_format)
     check_paths(input_path, output_path, layout.side_paths())
     check_input(input_path, source)
     if model_files is None and Path(model_uri).is_dir():
@@ -469,7 +469,7 @@ def score_corpus(
 def _run_parts(
     predictor: Predictor,
     input_path: Path,
-    layout: _Layout,
+    layout: _OutputLayout,
     manifest: Manifest,
     source: SourceOptions,
     options: ScoringOptions,
@@ -500,7 +500,7 @@ class _PartRun:
     """
 
     predictor: Predictor
-    layout: _Layout
+    layout: _OutputLayout
     manifest: Manifest
     options: ScoringOptions
     bar: Any
@@ -561,7 +561,7 @@ class _PartRun:
         self.index += 1
 
 
-def _finish(layout: _Layout, manifest: Manifest, summary: ScoringSummary) -> ScoringSummary:
+def _finish(layout: _OutputLayout, manifest: Manifest, summary: ScoringSummary) -> ScoringSummary:
     names = sorted(manifest.parts)
     previous_last = None
     for name in names:
@@ -590,7 +590,7 @@ def _part_index(name: str) -> int:
     return int(name.split("-")[1].split(".")[0])
 
 
-def _merge_rejects(layout: _Layout, names: list[str]) -> None:
+def _merge_rejects(layout: _OutputLayout, names: list[str]) -> None:
     tmp = layout.rejects_file.with_name(layout.rejects_file.name + ".tmp")
     try:
         with open(tmp, "w", encoding="utf-8") as out:
@@ -604,7 +604,7 @@ def _merge_rejects(layout: _Layout, names: list[str]) -> None:
         raise
 
 
-def _publish(layout: _Layout, manifest: Manifest, names: list[str]) -> None:
+def _publish(layout: _OutputLayout, manifest: Manifest, names: list[str]) -> None:
     """Merge (for a file output) and mark complete, recording every published file's size."""
     if layout.single_file:
         _merge_parts(layout, names)
