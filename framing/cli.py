@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 from framing.errors import FramingError
 
 if TYPE_CHECKING:
+    from framing.scoring import ScoringOptions, SourceOptions
+
     Commands = argparse._SubParsersAction[argparse.ArgumentParser]  # what add_subparsers returns
 
 
@@ -390,6 +392,12 @@ def _add_predict(commands: Commands) -> None:
         default=None,
         help='.txt archives: metadata from each path relative to --input, e.g. "{outlet}/{date}_{slug}.txt"',
     )
+    _add_scoring_options(predict, source, scoring)
+    predict.set_defaults(handler=_predict)
+
+
+def _add_scoring_options(predict: argparse.ArgumentParser, source: SourceOptions, scoring: ScoringOptions) -> None:
+    """How ``predict`` scores and writes: batches, parts, limits, engine, evidence, languages."""
     predict.add_argument(
         "--batch-size",
         type=int,
@@ -428,7 +436,6 @@ def _add_predict(commands: Commands) -> None:
         "model's training data. Others are rejected with reason 'language'",
     )
     predict.add_argument("--quiet", action="store_true", help="no progress bar")
-    predict.set_defaults(handler=_predict)
 
 
 def _add_validate(commands: Commands) -> None:
