@@ -239,7 +239,7 @@ def test_folder_without_txt_files_is_an_error(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "a.md").write_text("Not an article.", encoding="utf-8")
-    with pytest.raises(DataError, match=r"no \.txt, \.txt\.gz, \.csv, \.jsonl or \.parquet files found"):
+    with pytest.raises(DataError, match=r"no \.txt, \.txt\.gz, \.html, \.csv, \.jsonl or \.parquet files found"):
         list(iter_paragraphs(corpus, SourceOptions(), Rejects()))
 
 

@@ -20,7 +20,7 @@ from framing.errors import ConfigError
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _DATE = r"\d{4}(?:-?\d{2}(?:-?\d{2})?)?"
-_SUFFIXES = (".txt.gz", ".txt")
+_SUFFIXES = (".txt.gz", ".txt", ".html.gz", ".htm.gz", ".html", ".htm")
 RESERVED = {"article_id", "paragraph", "text", "labels", "evidence", "kind", "detected_language", "source_encoding"}
 
 

@@ -25,12 +25,13 @@ from framing.errors import ConfigError, DataError
 from framing.formats import TABLE_SUFFIXES, Reject, RejectCounts, detect_format, parquet, read_table
 from framing.formats.encodings import UndecodableText, decode_text
 from framing.languages import UNDETERMINED, identify, language_problem
+from framing.scoring.html_pages import HTML_SUFFIXES, NoArticleText, extract_page, is_html
 from framing.scoring.kinds import classify, kind_of
 from framing.scoring.paragraphs import split_paragraphs
 from framing.scoring.path_pattern import PathPattern
 
 ParagraphRecord = dict[str, Any]
-TEXT_SUFFIXES = (".txt", ".txt.gz")
+TEXT_SUFFIXES = (".txt", ".txt.gz", *HTML_SUFFIXES)  # one article per file: plain text or a saved page
 METADATA_TYPES = (str, int, float, bool)
 
 
@@ -82,7 +83,7 @@ def input_files(path: Path) -> list[Path]:
             "score them as two inputs",
         )
     if not texts and not tables:
-        raise DataError(path, "no .txt, .txt.gz, .csv, .jsonl or .parquet files found")
+        raise DataError(path, "no .txt, .txt.gz, .html, .csv, .jsonl or .parquet files found")
     return texts or tables
 
 
@@ -195,6 +196,15 @@ def _read_text_file(file: Path) -> bytes:
     return file.read_bytes()
 
 
+def _read_article(file: Path) -> tuple[str, dict[str, Any]]:
+    """The text and file metadata of one article file: a saved page's main text, or decoded plain text."""
+    data = _read_text_file(file)
+    if is_html(file.name):
+        return extract_page(data)
+    text, encoding = decode_text(data)
+    return text, {"source_encoding": encoding}
+
+
 def _article_id(root: Path, file: Path) -> str:
     relative = file.relative_to(root) if root.is_dir() else Path(file.name)
     article_id = relative.as_posix()
@@ -216,9 +226,9 @@ def iter_text_files(
             yield Reject(str(file), None, f"path pattern: {article_id!r} does not match {options.path_pattern!r}")
             continue
         try:
-            text, encoding = decode_text(_read_text_file(file))
-        except UndecodableText as exc:
-            yield Reject(str(file), None, f"undecodable: {exc}")
+            text, metadata = _read_article(file)
+        except (UndecodableText, NoArticleText) as exc:
+            yield Reject(str(file), None, f"undecodable: {exc}" if isinstance(exc, UndecodableText) else str(exc))
             continue
         except (OSError, EOFError, zlib.error) as exc:
             yield Reject(str(file), None, f"unreadable: {exc}")
@@ -229,8 +239,7 @@ def iter_text_files(
         if not seen.add(article_id):
             yield Reject(str(file), None, f"duplicate article id: {article_id!r} was read from another file already")
             continue
-        metadata = {**from_path, "source_encoding": encoding}
-        yield from _paragraph_items(article_id, text, metadata, str(file), None, options)
+        yield from _paragraph_items(article_id, text, {**metadata, **from_path}, str(file), None, options)
 
 
 def _iter_rows(file: Path, options: SourceOptions) -> Iterator[tuple[int, dict[str, Any]] | Reject]:
