@@ -140,6 +140,7 @@ def build_comparison(
     """Turn ``mlflow.search_runs`` output into the ranked comparison (see the module doc)."""
     if runs.empty:
         raise FramingError("no runs to compare (check the experiment name and filters)")
+    rank_metric = rank_metric.removeprefix(VALIDATION_PREFIX)
     ordinary, cv_parents, left_out = split_kinds(runs)
     labels = _label_names(list(runs.columns))
     names = [*SUMMARY_METRICS, *(f"{label}/f1" for label in labels)]
@@ -158,6 +159,11 @@ def build_comparison(
         table[cost] = _metric(ordinary, cost)
         metric_columns.append(cost)
     rank_column = f"validation/{rank_metric}"
+    if len(table) and table[rank_column].isna().all():
+        raise FramingError(
+            f"no run logged {VALIDATION_PREFIX}{rank_metric} to rank by; --rank-by takes f1_macro, f1_micro, "
+            "pr_auc_macro or <label>/f1"
+        )
     table = _ranked(table, rank_column)
     best: dict[str, str] = {}
     for column in metric_columns:

@@ -95,6 +95,16 @@ def test_compare_ranks_and_stars_on_validation_even_when_test_disagrees() -> Non
     assert columns.index("test/f1_macro [95% CI]") == columns.index("validation/f1_macro") + 1
 
 
+def test_compare_ranks_by_another_validation_metric_and_refuses_an_unknown_one() -> None:
+    runs = _runs(
+        **{"metrics.validation/tuned/f1_macro": [0.6, 0.8, 0.7], "metrics.validation/tuned/x/f1": [0.9, 0.1, 0.5]}
+    )
+    assert list(build_comparison(runs, rank_metric="x/f1").table["run_id"]) == ["r1", "r3", "r2"]
+    assert list(build_comparison(runs, rank_metric="validation/tuned/x/f1").table["run_id"]) == ["r1", "r3", "r2"]
+    with pytest.raises(FramingError, match="to rank by"):
+        build_comparison(runs, rank_metric="accuracy")
+
+
 def test_compare_column_order_does_not_depend_on_mlflow_order() -> None:
     runs = _runs(
         **{
