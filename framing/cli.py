@@ -273,7 +273,29 @@ def _split(args: argparse.Namespace) -> int:
     )
     for name, count in written.items():
         print(f"{name}: {count} rows")
+    _print_label_counts(Path(args.output_dir), list(written), args.label_column)
     return 0
+
+
+def _print_label_counts(folder: Path, splits: list[str], column: str) -> None:
+    """Rows per label and split (and the share of the split's rows), so thin labels show before training."""
+    from framing.data.split_files import label_counts
+
+    found = {name: label_counts(folder / f"{name}.jsonl", column) for name in splits}
+    totals = {name: rows for name, (rows, _) in found.items()}
+    per_split = {name: counts for name, (_, counts) in found.items()}
+    if all(counts is None for counts in per_split.values()):
+        print(f"(no {column!r} column: no label counts)")
+        return
+    labels = sorted({label for counts in per_split.values() for label in (counts or {})})
+    print(f"{'label':<24}" + "".join(f"{name:>20}" for name in splits))
+    for label in labels:
+        cells = []
+        for name in splits:
+            n = (per_split[name] or {}).get(label, 0)
+            share = n / totals[name] if totals[name] else 0.0
+            cells.append(f"{n:>10} ({share:>6.1%})")
+        print(f"{label:<24}" + "".join(f"{cell:>20}" for cell in cells))
 
 
 def _cv(args: argparse.Namespace) -> int:
@@ -462,6 +484,7 @@ def _add_split(commands: Commands) -> None:
     split.add_argument("--input", required=True)
     split.add_argument("--output-dir", required=True)
     split.add_argument("--group-column", default="article_id")
+    split.add_argument("--label-column", default="labels", help="column whose labels are counted per split")
     split.add_argument("--fractions", type=float, nargs=3, default=[0.7, 0.15, 0.15])
     split.add_argument("--seed", type=int, default=13)
     split.add_argument(

@@ -288,7 +288,9 @@ def test_generic_adapter_is_the_default() -> None:
     assert DataConfig(train=Path("a.csv"), validation=Path("b.csv")).adapter == "generic"
 
 
-def test_split_command_reads_a_public_format_and_keeps_copies_together(tmp_path: Path) -> None:
+def test_split_command_reads_a_public_format_and_keeps_copies_together(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """``framing split --adapter babe`` writes the project's JSON Lines; the ``data=babe`` preset then reads them."""
     from framing.cli import main as cli_main
     from framing.config import PROJECT_ROOT, load_config
@@ -302,6 +304,8 @@ def test_split_command_reads_a_public_format_and_keeps_copies_together(tmp_path:
     out = tmp_path / "splits"
     args = ["split", "--adapter", "babe", "--input", str(source), "--output-dir", str(out), "--group-copies", "0.9"]
     assert cli_main([*args, "--fractions", "0.34", "0.33", "0.33", "--seed", "3"]) == 0
+    printed = capsys.readouterr().out
+    assert "label" in printed and "Biased" in printed and "Non-biased" in printed and "%)" in printed
     rows = {
         name: [json.loads(line) for line in (out / f"{name}.jsonl").read_text().splitlines()]
         for name in ("train", "validation", "test")

@@ -84,3 +84,27 @@ def split_file(
             handles[name].write(json.dumps(record, ensure_ascii=False) + "\n")
             counts[name] += 1
     return counts
+
+
+def label_counts(path: Path, column: str = "labels") -> tuple[int, dict[str, int] | None]:
+    """Rows of one written split and rows per label (a list, or a JSON list in a string; None without the column).
+
+    Printed by ``framing split`` so a label that one split lacks, or holds a
+    handful of times, shows before a model is trained on it.
+    """
+    counts: dict[str, int] = {}
+    rows, found = 0, False
+    for _, record in read_records(path):
+        rows += 1
+        if column not in record:
+            continue
+        found = True
+        value = record[column]
+        if isinstance(value, str):
+            try:
+                value = json.loads(value) if value.strip().startswith("[") else [value] if value.strip() else []
+            except json.JSONDecodeError:
+                value = [value]
+        for label in value or []:
+            counts[str(label)] = counts.get(str(label), 0) + 1
+    return rows, (counts if found else None)
