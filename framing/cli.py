@@ -335,7 +335,11 @@ def _report(args: argparse.Namespace) -> int:
     if args.min_articles < 0:
         raise FramingError("--min-articles must be at least 0")
     kinds = None if "all" in args.kinds else tuple(args.kinds)
-    settings = ReportSettings(min_articles=args.min_articles, n_boot=args.bootstrap, kinds=kinds)
+    if args.examples < 0:
+        raise FramingError("--examples must be at least 0")
+    settings = ReportSettings(
+        min_articles=args.min_articles, n_boot=args.bootstrap, kinds=kinds, examples=args.examples
+    )
     correction = Path(args.correct_with) if args.correct_with else None
     report = write_report(
         Path(args.scores),
@@ -515,6 +519,12 @@ def _add_report(commands: Commands) -> None:
         help="summaries by these metadata columns (year, month: from date; a+b: by both); default: outlet and year",
     )
     report.add_argument("--chunk-size", type=int, default=50_000, help="rows read at a time")
+    report.add_argument(
+        "--examples",
+        type=int,
+        default=3,
+        help="flagged paragraphs shown per label on the page, evidence highlighted (0: none; default: 3)",
+    )
     report.add_argument(
         "--kinds",
         nargs="+",

@@ -11,7 +11,7 @@ import pytest
 
 from framing.cli import main
 from framing.errors import DataError
-from framing.scoring.report import aggregate_articles, iter_chunks, summarise, write_report
+from framing.scoring.report import ReportSettings, aggregate_articles, iter_chunks, summarise, write_report
 from framing.scoring.sinks import AtomicSink
 
 NORTH, SOUTH = "North Herald", "South Post"
@@ -354,3 +354,28 @@ def test_cli_report_settings(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert main(["report", "--scores", str(scores), "--output-dir", str(out), "--bootstrap", "5"]) == 2
     assert main(["report", "--scores", str(scores), "--output-dir", str(out), "--correct-with", "nope.csv"]) == 2
     assert "nope.csv" in capsys.readouterr().err
+
+
+def test_evidence_terms_read_every_shape_and_are_highlighted() -> None:
+    from framing.scoring.examples import evidence_terms, highlight
+
+    assert evidence_terms('{"mbc": ["biased media", ["talks", 0.8]]}', "mbc") == [
+        ("biased media", None),
+        ("talks", 0.8),
+    ]
+    assert evidence_terms({"mbc": [{"term": "press", "weight": 1.5}]}, "mbc") == [("press", 1.5)]
+    assert evidence_terms("not json", "mbc") == [] and evidence_terms({}, "mbc") == []
+    marked = highlight("The <b>Biased</b> media said so.", [("biased media", None)])
+    assert marked == "The &lt;b&gt;<mark>Biased</mark>&lt;/b&gt; <mark>media</mark> said so."
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".jsonl", ".csv"])
+def test_report_page_shows_the_surest_flagged_paragraphs_per_label(tmp_path: Path, suffix: str) -> None:
+    scores = write_scores(tmp_path / f"scores{suffix}", scored_rows())
+    page = write_report(scores, tmp_path / "report").html.read_text(encoding="utf-8")
+    examples = page[page.index("<h2>Examples</h2>") :]
+    assert "<h3>mbc</h3>" in examples and "<h3>diplomacy</h3>" in examples
+    assert "a10, paragraph 0; p = 0.99" in examples, "the surest mbc paragraph comes first"
+    assert examples.count("<blockquote>") == 6  # three per label
+    none = write_report(scores, tmp_path / "none", settings=ReportSettings(examples=0)).html.read_text(encoding="utf-8")
+    assert "<h2>Examples</h2>" not in none

@@ -30,6 +30,7 @@ import pandas as pd
 
 from framing.errors import DataError
 from framing.formats import OUTPUT_SUFFIXES, jsonl
+from framing.scoring.examples import EXAMPLES, Example, examples_html, top_examples
 from framing.scoring.shares import (
     INTERVAL_METHOD,
     MIN_ARTICLES,
@@ -246,6 +247,14 @@ def _inspect(path: Path) -> _Layout:
 def iter_chunks(path: Path, chunk_size: int = 50_000) -> Iterator[tuple[Path, pd.DataFrame]]:
     """(file, rows) chunks of at most ``chunk_size`` rows, without the text and evidence columns."""
     return _chunks(_inspect(path), chunk_size)
+
+
+def _example_chunks(layout: _Layout, chunk_size: int) -> Iterator[pd.DataFrame]:
+    """The columns examples need (text and evidence included), chunk by chunk."""
+    wanted = {"article_id", "paragraph", "labels", "kind", "text", "evidence"}
+    wanted |= {f"{PROBABILITY_PREFIX}{label}" for label in layout.labels}
+    for file in layout.files:
+        yield from _iter_file(file, wanted, chunk_size)
 
 
 def _chunks(layout: _Layout, chunk_size: int) -> Iterator[tuple[Path, pd.DataFrame]]:
@@ -660,6 +669,8 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 img { max-width: 100%; }
 .note { color: #666; font-size: 0.9em; }
 tr.few td { color: #999; background: #f7f7f7; }
+blockquote { border-left: 3px solid #ccc; margin: 0.5em 0; padding: 0 1em; }
+mark { background: #ffe58a; }
 """
 
 
@@ -671,6 +682,7 @@ class ReportSettings:
     n_boot: int = N_BOOT
     correction: Correction | None = None
     kinds: tuple[str, ...] | None = BODY_ONLY  # rows counted; None: every kind
+    examples: int = EXAMPLES  # flagged paragraphs shown per label, evidence highlighted; 0: none
 
 
 def _overall_table(articles: ArticleTotals, overall: pd.DataFrame, settings: ReportSettings) -> pd.DataFrame:
@@ -741,6 +753,7 @@ def render_html(
     overall: pd.DataFrame | None = None,
     settings: ReportSettings | None = None,
     manifest: dict[str, Any] | None = None,
+    examples: dict[str, list[Example]] | None = None,
 ) -> str:
     """One self-contained page: inline CSS, images as data URIs, every text escaped."""
     settings = settings or ReportSettings()
@@ -772,6 +785,7 @@ def render_html(
         if (key,) not in summaries:
             parts.append(f"<h2>By {html.escape(key)}</h2>")
             parts.append(_image(plot, f"share of paragraphs per label by {key}"))
+    parts.extend(examples_html(examples or {}))
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
@@ -798,7 +812,9 @@ def write_report(
     """
     settings = settings or ReportSettings()
     if correction is not None:
-        settings = ReportSettings(settings.min_articles, settings.n_boot, read_correction(correction), settings.kinds)
+        settings = ReportSettings(
+            settings.min_articles, settings.n_boot, read_correction(correction), settings.kinds, settings.examples
+        )
     articles = aggregate_articles(scores, chunk_size, settings.kinds)
     groupings = _groupings(articles, group_by, scores)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -824,10 +840,14 @@ def write_report(
         summaries[keys].to_csv(summary_paths["+".join(keys)], index=False)
 
     plots = _plots(articles, summaries, output_dir, summary_of, settings)
+    examples = {}
+    if settings.examples > 0:
+        layout = _inspect(scores)
+        examples = top_examples(_example_chunks(layout, chunk_size), layout.labels, settings.examples, settings.kinds)
     page = output_dir / "report.html"
     heading = title or f"Framing report: {scores.name}"
     page.write_text(
-        render_html(heading, scores, articles, summaries, plots, overall, settings, scores_manifest(scores)),
+        render_html(heading, scores, articles, summaries, plots, overall, settings, scores_manifest(scores), examples),
         encoding="utf-8",
     )
     return Report(
