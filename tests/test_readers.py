@@ -151,7 +151,10 @@ def test_undecodable_jsonl_line_names_line(tmp_path: Path) -> None:
     assert "not UTF-8" in str(info.value)
 
 
-def test_undecodable_csv_names_data_row(tmp_path: Path) -> None:
+def test_undecodable_csv_names_data_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from framing.formats import csv_table
+
+    monkeypatch.setattr(csv_table, "SAMPLE", 40)  # the encoding is chosen on UTF-8 lines; bad bytes come later
     path = tmp_path / "latin1.csv"
     path.write_bytes(
         b"id,text\n"
@@ -165,12 +168,25 @@ def test_undecodable_csv_names_data_row(tmp_path: Path) -> None:
     assert "physical line 4" in str(info.value)
 
 
-def test_undecodable_csv_with_byte_order_mark_names_the_right_row(tmp_path: Path) -> None:
+def test_undecodable_csv_with_byte_order_mark_names_the_right_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from framing.formats import csv_table
+
+    monkeypatch.setattr(csv_table, "SAMPLE", 20)
     path = tmp_path / "bom_latin1.csv"
     path.write_bytes("\ufeffid,text\np1,Talks resumed.\n".encode() + "\xe9t\xe9,Summer heat.\n".encode("latin-1"))
     with pytest.raises(DataError) as info:
         list(read_records(path))
     assert info.value.row == 2
+
+
+def test_a_csv_wholly_in_a_legacy_encoding_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "cp1252.csv"
+    path.write_bytes("id,text\np1,Caf\xe9 owners protested \u2013 \u201cenough\u201d.\n".encode("cp1252"))
+    assert list(read_records(path)) == [
+        (1, {"id": "p1", "text": "Caf\xe9 owners protested \u2013 \u201cenough\u201d."})
+    ]
 
 
 def test_jsonl_with_byte_order_mark_is_read(tmp_path: Path) -> None:

@@ -326,3 +326,14 @@ def test_table_without_text_column_names_row(tmp_path: Path) -> None:
     rejects = Rejects()
     assert list(iter_paragraphs(path, SourceOptions(unit="paragraph"), rejects)) == []  # a later row: a reject
     assert rejects.counts() == {"no text": 1}
+
+
+def test_a_csv_export_in_windows_1252_is_read_and_its_encoding_recorded(tmp_path: Path) -> None:
+    table = tmp_path / "export.csv"
+    text = "Le président a déclaré que la réunion était très importante – „Zitat“."
+    table.write_bytes(f"article_id,outlet,text\na1,Le Monde,{text}\n".encode("cp1252"))
+    records = [r for r in iter_source(table, SourceOptions()) if not isinstance(r, Reject)]
+    assert [(r["text"], r["outlet"], r["source_encoding"]) for r in records] == [(text, "Le Monde", "cp1252")]
+    utf8 = tmp_path / "utf8.csv"
+    utf8.write_text(f"article_id,text\na1,{text}\n", encoding="utf-8")
+    assert [r["source_encoding"] for r in iter_source(utf8, SourceOptions()) if not isinstance(r, Reject)] == ["utf-8"]

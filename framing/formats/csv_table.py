@@ -3,8 +3,12 @@
 Rows are numbered as data rows (the header is row 0). Fields may be of any
 length: the csv module's default 128 KiB limit would stop a whole corpus at
 one long article, and length limits belong to whoever uses the records. A
-broken row (not UTF-8, malformed quoting, more fields than the header) ends
-the file: the rows before it are kept, the rest is one problem.
+broken row (undecodable bytes, malformed quoting, more fields than the header)
+ends the file: the rows before it are kept, the rest is one problem.
+
+A file whose first MiB is not UTF-8 (a spreadsheet export in Windows-1252, say)
+is read in the encoding ``framing.formats.encodings`` finds for that sample;
+``encoding_of`` says which, so scoring can record it.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import pandas as pd
 
 from framing.errors import DataError
 from framing.formats._common import TRUNCATED, OnError, Row, open_binary, problem, truncated
+from framing.formats.encodings import UTF8, UndecodableText, decode_text
 from framing.formats.rejects import Reject
 
 SUFFIXES = (".csv",)
@@ -39,8 +44,28 @@ def _first_undecodable_line(path: Path) -> int:
     return 1
 
 
+SAMPLE = 1 << 20  # bytes looked at to choose the encoding
+
+
+def encoding_of(path: Path) -> str:
+    """``utf-8`` when the file's first MiB is UTF-8, else the encoding detected from it (e.g. ``cp1252``)."""
+    with open_binary(path) as handle:
+        sample = handle.read(SAMPLE)
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample.removeprefix(codecs.BOM_UTF8), final=False)
+        return UTF8
+    except UnicodeDecodeError:
+        pass
+    try:
+        return decode_text(sample)[1]
+    except UndecodableText:
+        return UTF8  # nothing fits: read as UTF-8 and report the first bad line
+
+
 def _rows(path: Path) -> Iterator[Row]:
-    with open_binary(path) as binary, io.TextIOWrapper(binary, encoding="utf-8-sig", newline="") as text:
+    encoding = encoding_of(path)
+    codec = "utf-8-sig" if encoding == UTF8 else encoding
+    with open_binary(path) as binary, io.TextIOWrapper(binary, encoding=codec, newline="") as text:
         reader = csv.DictReader(text)
         number = 0
         try:

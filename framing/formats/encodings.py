@@ -10,6 +10,10 @@ encodings that decode the bytes equally plausibly, Windows-1252 (printable
 Latin-1 plus typographic quotes and dashes) is preferred: it is the usual
 legacy encoding of Western news archives, and a short French or German text
 is otherwise often read as Central European ``cp1250`` (``très`` as ``trčs``).
+So is any guess that decodes to Latin letters only; a text the detector reads
+as Cyrillic, Greek or another script keeps the detected encoding. (A Polish
+text in ``cp1250`` is therefore read as Windows-1252; ``source_encoding``
+says so.)
 Only bytes that no encoding turns into text (binary data) stay undecodable.
 """
 
@@ -45,12 +49,22 @@ def decode_text(data: bytes) -> tuple[str, str]:
             if match.encoding == name and match.chaos <= best.chaos + CHAOS_TOLERANCE:
                 return str(match), name
     text = str(best)
-    try:
-        if data.decode(PREFERRED[0]) == text:  # the same text either way: name the common encoding
-            return text, PREFERRED[0]
-    except UnicodeDecodeError:
-        pass
+    from charset_normalizer.utils import is_multi_byte_encoding
+
+    single_byte = not is_multi_byte_encoding(str(best.encoding))
+    if single_byte and _latin_only(text):  # another Latin code page is no better supported than Windows-1252
+        try:
+            return data.decode(PREFERRED[0]), PREFERRED[0]
+        except UnicodeDecodeError:
+            pass
     return text, str(best.encoding)
+
+
+def _latin_only(text: str) -> bool:
+    """Every letter is a Latin one: the guess is a Western or Central European code page, not Cyrillic, Greek, ..."""
+    import unicodedata
+
+    return all("LATIN" in unicodedata.name(ch, "") for ch in text if ch.isalpha())
 
 
 __all__ = ["UTF8", "UndecodableText", "decode_text"]

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from framing.errors import ConfigError, DataError
-from framing.formats import TABLE_SUFFIXES, Reject, RejectCounts, detect_format, parquet, read_table
+from framing.formats import TABLE_SUFFIXES, Reject, RejectCounts, csv_table, detect_format, parquet, read_table
 from framing.formats.encodings import UndecodableText, decode_text
 from framing.languages import UNDETERMINED, identify, language_problem
 from framing.scoring.html_pages import HTML_SUFFIXES, NoArticleText, extract_page, is_html
@@ -357,11 +357,23 @@ def iter_table_files(
 ) -> Iterator[ParagraphRecord | Reject]:
     seen = seen or SeenKeys()
     for file in files:
+        encoding = _csv_encoding(file, options)
         for item in _iter_rows(file, options):
             if isinstance(item, Reject):
                 yield item
             else:
-                yield from _table_row(file, item[0], item[1], options, seen, kinds)
+                record = item[1] if encoding is None else {**item[1], "source_encoding": encoding}
+                yield from _table_row(file, item[0], record, options, seen, kinds)
+
+
+def _csv_encoding(file: Path, options: SourceOptions) -> str | None:
+    """The encoding a CSV file is read in (recorded per row as ``source_encoding``); None for other tables."""
+    try:
+        if detect_format(file, options.file_format) != "csv":
+            return None
+        return csv_table.encoding_of(file)
+    except (DataError, OSError, EOFError, zlib.error):
+        return None  # the reader reports the unreadable file as a reject
 
 
 def check_input(path: Path, options: SourceOptions) -> None:
