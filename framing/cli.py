@@ -326,7 +326,7 @@ def _cv(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from framing.scoring.report import ReportSettings, write_report
+    from framing.report import ReportSettings, write_report
 
     if args.chunk_size < 1:
         raise FramingError("--chunk-size must be at least 1")

@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from framing.report import aggregate_articles, summarise, write_report
 from framing.scoring.kinds import classify
-from framing.scoring.report import aggregate_articles, summarise, write_report
 from framing.scoring.sources import SourceOptions, iter_source
 
 ARTICLE = """Harbour Chronicle

@@ -11,7 +11,7 @@ import pytest
 
 from framing.cli import main
 from framing.errors import DataError
-from framing.scoring.report import ReportSettings, aggregate_articles, iter_chunks, summarise, write_report
+from framing.report import ReportSettings, aggregate_articles, iter_chunks, summarise, write_report
 from framing.scoring.sinks import AtomicSink
 
 NORTH, SOUTH = "North Herald", "South Post"
@@ -300,7 +300,7 @@ def test_shares_carry_counts_cluster_intervals_and_a_minimum(scores: Path) -> No
 
 
 def test_month_is_a_time_unit_on_a_real_time_axis(tmp_path: Path) -> None:
-    from framing.scoring.shares import time_position
+    from framing.report.shares import time_position
 
     scores = write_scores(tmp_path / "scores.parquet", scored_rows())
     report = write_report(scores, tmp_path / "report", group_by=["month", "year"])
@@ -315,7 +315,7 @@ def test_month_is_a_time_unit_on_a_real_time_axis(tmp_path: Path) -> None:
 
 
 def test_report_page_names_the_model_greys_small_groups_and_corrects_shares(tmp_path: Path) -> None:
-    from framing.scoring.report import ReportSettings
+    from framing.report import ReportSettings
 
     scores = write_scores(tmp_path / "scores.jsonl", scored_rows())
     manifest = {
@@ -357,7 +357,7 @@ def test_cli_report_settings(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 
 
 def test_evidence_terms_read_every_shape_and_are_highlighted() -> None:
-    from framing.scoring.examples import evidence_terms, highlight
+    from framing.report.examples import evidence_terms, highlight
 
     assert evidence_terms('{"mbc": ["biased media", ["talks", 0.8]]}', "mbc") == [
         ("biased media", None),

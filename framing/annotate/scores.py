@@ -38,7 +38,7 @@ def _columns(file: Path) -> list[str]:
 
 def is_scores(path: Path) -> bool:
     """Whether ``path`` is scoring output (a table or parts with ``p_<label>`` columns)."""
-    from framing.scoring.report import score_files
+    from framing.report import score_files
 
     try:
         files = score_files(path)
@@ -77,7 +77,7 @@ def _read_file(file: Path) -> pd.DataFrame:
 
 def read_scores(path: Path) -> tuple[pd.DataFrame, list[str]]:
     """All scored paragraphs of ``path`` (a file or a folder of parts) and the label names, in order."""
-    from framing.scoring.report import score_files
+    from framing.report import score_files
 
     frames = []
     for file in score_files(path):

@@ -2,7 +2,8 @@
 
 Per format (``jsonl``, ``csv``, ``parquet``, and the ``hf`` saved-dataset folder
 for reading): its suffixes, a streaming reader and, for outputs, a batch
-writer and a concatenation of parts. Every reader takes ``on_error``:
+writer, a concatenation of parts, and a reader of column names and of
+DataFrame chunks (how reports read scores back). Every reader takes ``on_error``:
 ``"raise"`` turns the first problem into a one-line ``DataError`` (training
 data must be right), ``"reject"`` yields a ``Reject`` and reads on (a corpus
 must not stop at one bad row). Row numbers are what a user sees when opening
@@ -17,9 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+import pandas as pd
+
 from framing.errors import DataError
 from framing.formats import csv_table, hf_dataset, jsonl, parquet
-from framing.formats._common import OnError, Record, Row
+from framing.formats._common import Columns, OnError, Record, Row
 from framing.formats.rejects import Reject, RejectCounts, read_rejects, reject_lines, write_rejects
 
 
@@ -33,15 +36,40 @@ class Format:
     writer: Callable[[Path], Any] | None = None  # has write(frame) and close()
     write_empty: Callable[[Path], None] | None = None
     concatenate: Callable[[list[Path], Path], None] | None = None
+    columns: Callable[[Path], list[str]] | None = None
+    frames: Callable[[Path, Columns, int], Iterator[pd.DataFrame]] | None = None
 
 
 FORMATS: dict[str, Format] = {
-    "jsonl": Format("jsonl", jsonl.SUFFIXES, jsonl.read, jsonl.Writer, jsonl.write_empty, jsonl.concatenate),
+    "jsonl": Format(
+        "jsonl",
+        jsonl.SUFFIXES,
+        jsonl.read,
+        jsonl.Writer,
+        jsonl.write_empty,
+        jsonl.concatenate,
+        jsonl.column_names,
+        jsonl.read_frames,
+    ),
     "csv": Format(
-        "csv", csv_table.SUFFIXES, csv_table.read, csv_table.Writer, csv_table.write_empty, csv_table.concatenate
+        "csv",
+        csv_table.SUFFIXES,
+        csv_table.read,
+        csv_table.Writer,
+        csv_table.write_empty,
+        csv_table.concatenate,
+        csv_table.column_names,
+        csv_table.read_frames,
     ),
     "parquet": Format(
-        "parquet", parquet.SUFFIXES, parquet.read, parquet.Writer, parquet.write_empty, parquet.concatenate
+        "parquet",
+        parquet.SUFFIXES,
+        parquet.read,
+        parquet.Writer,
+        parquet.write_empty,
+        parquet.concatenate,
+        parquet.column_names,
+        parquet.read_frames,
     ),
     "hf": Format("hf", (), hf_dataset.read),
 }
@@ -76,6 +104,35 @@ def output_format(path: Path) -> str:
     return OUTPUT_SUFFIXES[path.suffix.lower()]
 
 
+def output_columns(path: Path) -> list[str]:
+    """An output table's column names without reading its rows; ``[]`` for an empty file."""
+    if path.stat().st_size == 0:
+        return []
+    columns = FORMATS[output_format(path)].columns
+    assert columns is not None  # every output format has one
+    try:
+        return columns(path)
+    except DataError:
+        raise
+    except (OSError, ValueError) as exc:  # ArrowInvalid, JSONDecodeError and pandas' parser errors are ValueErrors
+        raise DataError(path, f"unreadable: {exc}") from exc
+
+
+def read_frames(path: Path, wanted: Columns, chunk_size: int) -> Iterator[pd.DataFrame]:
+    """An output table as DataFrames of at most ``chunk_size`` rows holding only ``wanted.read``.
+
+    A file that cannot be read is a ``DataError`` naming it.
+    """
+    frames = FORMATS[output_format(path)].frames
+    assert frames is not None  # every output format has one
+    try:
+        yield from frames(path, wanted, chunk_size)
+    except DataError:
+        raise
+    except (OSError, ValueError) as exc:
+        raise DataError(path, f"unreadable: {exc}") from exc
+
+
 def read_table(path: Path, declared: str = "auto", on_error: OnError = "raise") -> Iterator[Row | Reject]:
     """Stream (row number, record) from any table format; with ``on_error="reject"`` also rejects.
 
@@ -108,13 +165,16 @@ __all__ = [
     "FORMATS",
     "OUTPUT_SUFFIXES",
     "TABLE_SUFFIXES",
+    "Columns",
     "Format",
     "OnError",
     "Record",
     "Reject",
     "RejectCounts",
     "detect_format",
+    "output_columns",
     "output_format",
+    "read_frames",
     "read_records",
     "read_rejects",
     "read_table",

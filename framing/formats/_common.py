@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import zlib
+from collections.abc import Collection
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Literal, cast
 
@@ -14,6 +16,16 @@ Record = dict[str, Any]
 OnError = Literal["raise", "reject"]
 Row = tuple[int, Record]
 TRUNCATED = (EOFError, gzip.BadGzipFile, zlib.error)  # a .gz cut short or corrupt
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The columns to read back from an output, and, where a format has no types (CSV), which of them
+    stay text (``"001"`` and ``"NA"`` are values, not numbers or missing) and which hold JSON lists."""
+
+    read: Collection[str]
+    text: Collection[str] = ()
+    lists: Collection[str] = ()
 
 
 def open_binary(path: Path) -> BinaryIO:

@@ -1,4 +1,4 @@
-"""CSV (``.csv``, optionally ``.gz``): a streaming reader and a writer.
+"""CSV (``.csv``, optionally ``.gz``): a streaming reader, a writer, and outputs read back in chunks.
 
 Rows are numbered as data rows (the header is row 0). Fields may be of any
 length: the csv module's default 128 KiB limit would stop a whole corpus at
@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from framing.errors import DataError
-from framing.formats._common import TRUNCATED, OnError, Row, open_binary, problem, truncated
+from framing.formats._common import TRUNCATED, Columns, OnError, Row, open_binary, problem, truncated
 from framing.formats.encodings import UTF8, UndecodableText, decode_text
 from framing.formats.rejects import Reject
 
@@ -91,6 +91,42 @@ def read(path: Path, on_error: OnError = "raise") -> Iterator[Row | Reject]:
         yield problem(path, exc.row, reason, exc.problem, on_error)
     except TRUNCATED as exc:
         yield truncated(path, number + 1, exc, on_error)
+
+
+def column_names(path: Path) -> list[str]:
+    """The header, without reading the rows."""
+    return [str(c) for c in pd.read_csv(path, nrows=0).columns]
+
+
+def decode_list(value: object, path: Path, column: str) -> list[str]:
+    """A list cell as the writer encodes it (JSON text); an empty cell is an empty list."""
+    if not isinstance(value, str) or not value.strip():
+        return []
+    try:
+        decoded = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise DataError(path, f"{column} is not a JSON list: {value[:80]!r}") from exc
+    if not isinstance(decoded, list):
+        raise DataError(path, f"{column} is not a JSON list: {value[:80]!r}")
+    return decoded
+
+
+def read_frames(path: Path, wanted: Columns, chunk_size: int) -> Iterator[pd.DataFrame]:
+    """An output table (UTF-8, as written here) ``chunk_size`` rows at a time, only ``wanted.read``;
+    ``wanted.text`` columns stay strings (an empty cell is missing), ``wanted.lists`` are decoded."""
+    with pd.read_csv(
+        path,
+        chunksize=chunk_size,
+        usecols=lambda c: c in wanted.read,
+        dtype={c: str for c in wanted.text},
+        keep_default_na=False,
+        na_values=[""],
+    ) as reader:
+        for chunk in reader:
+            for column in wanted.lists:
+                if column in chunk:
+                    chunk[column] = chunk[column].map(lambda v, c=column: decode_list(v, path, c)).astype(object)
+            yield chunk
 
 
 def _flat(frame: pd.DataFrame) -> pd.DataFrame:

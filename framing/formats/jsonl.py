@@ -15,7 +15,7 @@ from typing import IO
 
 import pandas as pd
 
-from framing.formats._common import TRUNCATED, OnError, Record, Row, open_binary, problem, truncated
+from framing.formats._common import TRUNCATED, Columns, OnError, Record, Row, open_binary, problem, truncated
 from framing.formats.rejects import Reject
 
 SUFFIXES = (".jsonl", ".json", ".ndjson")
@@ -71,6 +71,33 @@ def read(path: Path, on_error: OnError = "raise") -> Iterator[Row | Reject]:
                     yield number, record
         except TRUNCATED as exc:
             yield truncated(path, number + 1, exc, on_error)
+
+
+def _records(path: Path) -> Iterator[Record]:
+    for item in read(path, on_error="raise"):
+        assert isinstance(item, tuple)  # raise mode yields rows only
+        yield item[1]
+
+
+def column_names(path: Path) -> list[str]:
+    """The first object's keys (``[]`` for a file without one)."""
+    return next((list(record) for record in _records(path)), [])
+
+
+def read_frames(path: Path, wanted: Columns, chunk_size: int) -> Iterator[pd.DataFrame]:
+    """Only ``wanted.read``, ``chunk_size`` rows at a time, values exactly as written (JSON keeps text and lists).
+
+    Parsed by the one JSON Lines parser rather than ``pandas.read_json``, whose dtype and
+    date inference differs between pandas versions (ids like ``"001"``, ``date``).
+    """
+    records: list[Record] = []
+    for record in _records(path):
+        records.append({k: v for k, v in record.items() if k in wanted.read})
+        if len(records) == chunk_size:
+            yield pd.DataFrame.from_records(records)
+            records = []
+    if records:
+        yield pd.DataFrame.from_records(records)
 
 
 class Writer:

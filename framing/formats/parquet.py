@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from framing.formats._common import OnError, Row, problem
+from framing.formats._common import Columns, OnError, Row, problem
 from framing.formats.rejects import Reject
 
 SUFFIXES = (".parquet",)
@@ -36,6 +36,23 @@ def read(path: Path, on_error: OnError = "raise", batch_size: int = 10_000) -> I
         message = f"not a readable Parquet file: {exc}"
         reason = f"unreadable: {message}" + ("; the rest of the file was skipped" if number else "")
         yield problem(path, number + 1 if number else None, reason, message, on_error)
+
+
+def column_names(path: Path) -> list[str]:
+    """The schema's column names, without reading the data."""
+    import pyarrow.parquet as pq
+
+    return list(pq.read_schema(path).names)
+
+
+def read_frames(path: Path, wanted: Columns, chunk_size: int) -> Iterator[pd.DataFrame]:
+    """Only ``wanted.read``, one record batch of at most ``chunk_size`` rows at a time (Parquet keeps types)."""
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(path)
+    names = [c for c in parquet.schema_arrow.names if c in wanted.read]
+    for batch in parquet.iter_batches(batch_size=chunk_size, columns=names):
+        yield batch.to_pandas()
 
 
 def stable_schema(schema: Any) -> Any:
