@@ -227,8 +227,9 @@ def _promote(args: argparse.Namespace) -> int:
     from framing.tracking import promote, use_reachable_store
 
     use_reachable_store(TrackingConfig(uri=args.tracking_uri))
-    version = promote(args.run_id, args.name, args.alias)
-    print(f"registered runs:/{args.run_id}/model as {args.name} version {version}, alias {args.alias}")
+    registration = promote(args.run_id, args.name, args.alias)
+    done = "registered" if registration.created else "already registered:"
+    print(f"{done} runs:/{registration.run_id}/model as {args.name} version {registration.version}, alias {args.alias}")
     print(f"model_uri: models:/{args.name}@{args.alias}")
     return 0
 
@@ -585,9 +586,14 @@ def _add_compare(commands: Commands) -> None:
 
 
 def _add_promote(commands: Commands) -> None:
-    promote = commands.add_parser("promote", help="register a run's model and set an alias on it")
-    promote.add_argument("run_id")
-    promote.add_argument("--alias", default="champion")
+    promote = commands.add_parser(
+        "promote",
+        help="register a run's model and set an alias on it",
+        description="Register a FINISHED training run's model (once: promoting the same run again only moves "
+        "the alias) and point the alias at that version.",
+    )
+    promote.add_argument("run_id", help="the run's id, or a unique prefix of it (e.g. the first 8 characters)")
+    promote.add_argument("--alias", default="champion", help="alias to point at the version")
     promote.add_argument("--name", default="framing", help="registered model name")
     promote.add_argument("--tracking-uri", default=None)
     promote.set_defaults(handler=_promote)

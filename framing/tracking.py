@@ -527,12 +527,74 @@ def finished_children(experiment_id: str, parent_id: str, tag: str) -> dict[str,
     return {run.data.tags[tag]: run.info.run_id for run in runs if tag in run.data.tags}
 
 
-def register(model_uri: str, name: str, alias: str | None) -> str:
-    """Register ``model_uri`` under ``name``; set ``alias`` on the new version. Returns the version."""
-    version = mlflow.register_model(model_uri, name)
+@dataclass
+class Registration:
+    """What ``register`` did: the version that now holds the run's model, and whether it was made now."""
+
+    run_id: str
+    version: str
+    created: bool
+
+
+def _logged_model_id(client: MlflowClient, run_id: str) -> str:
+    """The id of the model a run logged, so that registering it needs no guess (and no MLflow warning)."""
+    run = client.get_run(run_id)
+    outputs = [output.model_id for output in (run.outputs.model_outputs if run.outputs else [])]
+    if not outputs:
+        found = client.search_logged_models(
+            experiment_ids=[run.info.experiment_id], filter_string=f"name = '{MODEL_NAME_IN_RUN}'"
+        )
+        outputs = [model.model_id for model in found if model.source_run_id == run_id]
+    if not outputs:
+        raise ModelLoadError(f"run {run_id} logged no model")
+    return outputs[-1]
+
+
+def register(run_id: str, name: str, alias: str | None) -> Registration:
+    """Register the run's model under ``name`` once and point ``alias`` at it.
+
+    A run already registered under ``name`` keeps its version (the latest, if
+    an older release made several): promoting again only moves the alias.
+    """
+    client = MlflowClient()
+    existing = client.search_model_versions(f"name = '{_quoted(name)}' and run_id = '{_quoted(run_id)}'")
+    created = not existing
+    if existing:
+        version = str(max(int(item.version) for item in existing))
+    else:
+        model_id = _logged_model_id(client, run_id)
+        try:
+            client.create_registered_model(name)
+        except mlflow.exceptions.MlflowException as exc:
+            if exc.error_code not in ("RESOURCE_ALREADY_EXISTS", "ALREADY_EXISTS"):
+                raise
+        made = client.create_model_version(name, source=f"models:/{model_id}", run_id=run_id, model_id=model_id)
+        version = str(made.version)
     if alias:
-        MlflowClient().set_registered_model_alias(name, alias, version.version)
-    return str(version.version)
+        client.set_registered_model_alias(name, alias, version)
+    return Registration(run_id, version, created)
+
+
+def _quoted(value: str) -> str:
+    """A value safe inside an MLflow filter's single quotes."""
+    return value.replace("'", "\\'")
+
+
+def resolve_run_id(run_id: str) -> str:
+    """A full run id from a unique prefix of one (as ``git`` takes short commit ids)."""
+    if re.fullmatch(r"[0-9a-f]{32}", run_id) or not re.fullmatch(r"[0-9a-f]+", run_id):
+        return run_id  # a full id, or not an id at all: check_promotable says it is not there
+    client = MlflowClient()
+    experiments = [experiment.experiment_id for experiment in client.search_experiments()]
+    matches = (
+        client.search_runs(experiments, f"attributes.run_id LIKE '{run_id}%'", max_results=3) if experiments else []
+    )
+    if not matches:
+        raise ModelLoadError(f"no run id starts with {run_id!r} in {mlflow.get_tracking_uri()}")
+    if len(matches) > 1:
+        shown = ", ".join(run.info.run_id for run in matches[:2]) + (", ..." if len(matches) > 2 else "")
+        raise ModelLoadError(f"run id prefix {run_id!r} is ambiguous: it starts {shown}; give more characters")
+    return str(matches[0].info.run_id)
 
 
 def champion_uri(name: str = DEFAULT_MODEL_NAME, alias: str = CHAMPION_ALIAS) -> str | None:
@@ -544,11 +606,15 @@ def champion_uri(name: str = DEFAULT_MODEL_NAME, alias: str = CHAMPION_ALIAS) ->
     return f"models:/{name}@{alias}"
 
 
-def promote(run_id: str, name: str = DEFAULT_MODEL_NAME, alias: str = CHAMPION_ALIAS) -> str:
-    """Register the run's model under ``name`` and point ``alias`` at it; returns the new version."""
+def promote(run_id: str, name: str = DEFAULT_MODEL_NAME, alias: str = CHAMPION_ALIAS) -> Registration:
+    """Register the run's model under ``name`` (once) and point ``alias`` at it.
+
+    ``run_id`` may be a unique prefix of a run id.
+    """
+    run_id = resolve_run_id(run_id)
     check_promotable(run_id)
     try:
-        return register(f"runs:/{run_id}/{MODEL_NAME_IN_RUN}", name, alias)
+        return register(run_id, name, alias)
     except mlflow.exceptions.MlflowException as exc:
         raise ModelLoadError(f"cannot register run {run_id}'s model: {' '.join(exc.message.split())}") from None
 

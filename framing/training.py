@@ -254,5 +254,6 @@ def _publish(
     )
     if config.tracking.model_name:
         with stop.deferred():
-            result.registered_version = tracking.register(model_uri, config.tracking.model_name, config.tracking.alias)
+            registration = tracking.register(logger.run_id, config.tracking.model_name, config.tracking.alias)
+            result.registered_version = registration.version
     return result

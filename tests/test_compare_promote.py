@@ -100,3 +100,46 @@ def test_compare_promote_and_predict_with_the_champion(
     assert len(pd.read_json(output, lines=True)) == 2
 
     assert main(["promote", "no-such-run"]) == 2
+
+
+@pytest.mark.usefixtures("mlflow_store")
+def test_promoting_a_run_again_moves_the_alias_without_a_new_version(
+    tiny_overrides: list[str], capfd: pytest.CaptureFixture[str]
+) -> None:
+    first = _train(capfd, tiny_overrides)
+    second = _train(capfd, [*tiny_overrides, "model.C=1.0"])
+    client = mlflow.MlflowClient()
+
+    assert main(["promote", first]) == 0
+    assert main(["promote", second]) == 0
+    assert main(["promote", first[:8]]) == 0  # a short prefix names the run; promoting it again reuses version 1
+    out, err = capfd.readouterr()
+    assert out.splitlines()[-2:] == [
+        f"already registered: runs:/{first}/model as framing version 1, alias champion",
+        "model_uri: models:/framing@champion",
+    ]
+    assert "WARNING" not in err and "no artifacts" not in err
+    assert sorted(int(v.version) for v in client.search_model_versions("name = 'framing'")) == [1, 2]
+    assert str(client.get_model_version_by_alias("framing", "champion").version) == "1"
+
+
+def test_an_unknown_or_ambiguous_run_id_prefix_is_one_line(
+    mlflow_store: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mlflow.set_tracking_uri(mlflow_store)
+    # 17 runs: two of them must share a first character
+    ids = []
+    for _ in range(17):
+        with mlflow.start_run() as run:
+            ids.append(run.info.run_id)
+    shared = next(run_id[0] for run_id in ids if sum(other[0] == run_id[0] for other in ids) > 1)
+    assert main(["promote", shared]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith(f"error: run id prefix '{shared}' is ambiguous: it starts ")
+    hexdigits = "0123456789abcdef"
+    unknown = next(p for p in (c + d for c in hexdigits for d in hexdigits) if not any(i.startswith(p) for i in ids))
+    assert main(["promote", unknown]) == 2
+    assert (
+        capsys.readouterr().err.strip().splitlines()[-1]
+        == f"error: no run id starts with {unknown!r} in {mlflow.get_tracking_uri()}"
+    )
