@@ -48,6 +48,7 @@ class SweepResult:
     best_value: float
     ran: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    run_ids: list[str] = field(default_factory=list)  # every trial's run, in grid order
 
 
 def grid(sweep: SweepConfig) -> list[Trial]:
@@ -67,6 +68,18 @@ def sweep_key(config: Config, overrides: list[str]) -> str:
         sort_keys=True,
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def check_overrides(sweep: SweepConfig, overrides: list[str]) -> None:
+    """Refuse a command-line value for a key the sweep itself sets: each trial would silently replace it."""
+    for item in overrides:
+        key = item.partition("=")[0].strip().lstrip("+~")
+        if key in sweep.params:
+            values = ", ".join(json.dumps(value) for value in sweep.params[key])
+            raise ConfigError(
+                f"{item!r}: {key} is swept by this experiment ({values}), so each trial would replace "
+                "this value; drop the override"
+            )
 
 
 def trial_config(overrides: list[str], trial: Trial, config_dir: Any = None) -> Config:
@@ -93,12 +106,17 @@ def run_sweep(
     sweep = config.sweep
     if sweep is None:
         raise ConfigError("this config declares no sweep")
+    check_overrides(sweep, overrides)
     trials = grid(sweep)
     labels = [", ".join(trial.overrides) for trial in trials]
 
     def run_trial(index: int) -> str:
         log(f"trial {index + 1}/{len(trials)} [{labels[index]}]")
-        return str(train(trial_config(overrides, trials[index], config_dir)).run_id)
+        result = train(trial_config(overrides, trials[index], config_dir))
+        value = result.metrics.get(sweep.metric) if isinstance(getattr(result, "metrics", None), dict) else None
+        score = "not logged" if value is None else f"{value:.4f}"
+        log(f"trial {index + 1}/{len(trials)} [{labels[index]}]: {sweep.metric} = {score}")
+        return str(result.run_id)
 
     with parent_run(
         config.tracking,
@@ -115,11 +133,14 @@ def run_sweep(
         config=config.to_dict(),
         config_file="sweep_config.yaml",
     ) as parent:
+        log(f"sweep parent run: {parent.name} ({'continued' if parent.reopened else 'new'}, {parent.run_id})")
         run_ids = parent.run_children(
             [trial.key for trial in trials], run_trial, lambda i: f"trial {i + 1}/{len(trials)} [{labels[i]}]", log
         )
         metrics = {run_id: parent.child_metrics(run_id) for run_id in run_ids}
         best_id, best_value = _best(metrics, sweep)
+        for line in _score_lines(trials, labels, run_ids, metrics, sweep, best_id):
+            log(line)
         parent.log_metrics({f"best/{k}": v for k, v in metrics[best_id].items()})
         best_trial = trials[run_ids.index(best_id)]
         model_uri = f"runs:/{best_id}/model"
@@ -128,7 +149,29 @@ def run_sweep(
         parent.set_tags({"best.run_id": best_id, "best.model_uri": model_uri})
     skipped = set(parent.skipped)
     ran = [label for index, label in enumerate(labels) if index not in skipped]
-    return SweepResult(parent.run_id, best_id, model_uri, best_value, ran, [labels[i] for i in parent.skipped])
+    return SweepResult(parent.run_id, best_id, model_uri, best_value, ran, [labels[i] for i in parent.skipped], run_ids)
+
+
+def _score_lines(
+    trials: list[Trial],
+    labels: list[str],
+    run_ids: list[str],
+    metrics: dict[str, dict[str, float]],
+    sweep: SweepConfig,
+    best_id: str,
+) -> list[str]:
+    """Every trial's score, best first as the sweep's direction orders them, then the winning values."""
+    reverse = sweep.direction == "maximize"
+    order = sorted(range(len(trials)), key=lambda i: metrics[run_ids[i]].get(sweep.metric, 0.0), reverse=reverse)
+    better = "higher" if reverse else "lower"
+    lines = [f"scores ({sweep.metric}; {better} is better):"]
+    for index in order:
+        run_id = run_ids[index]
+        mark = "  <- best" if run_id == best_id else ""
+        lines.append(f"  {metrics[run_id].get(sweep.metric, float('nan')):.4f}  [{labels[index]}]  {run_id}{mark}")
+    winner = trials[run_ids.index(best_id)]
+    lines.append("best values: " + " ".join(winner.overrides))
+    return lines
 
 
 def _best(metrics: dict[str, dict[str, float]], sweep: SweepConfig) -> tuple[str, float]:
@@ -143,4 +186,4 @@ def _best(metrics: dict[str, dict[str, float]], sweep: SweepConfig) -> tuple[str
     return run_id, float(value)
 
 
-__all__ = ["SweepResult", "Trial", "grid", "run_sweep", "sweep_key", "trial_config"]
+__all__ = ["SweepResult", "Trial", "check_overrides", "grid", "run_sweep", "sweep_key", "trial_config"]

@@ -437,6 +437,7 @@ class ParentRun:
     reopened: bool
     finished: dict[str, str]
     skipped: list[int] = field(default_factory=list)
+    name: str = ""
 
     def run_children(
         self,
@@ -498,6 +499,8 @@ def parent_run(
 
     experiment_id = use_tracking(tracking)
     earlier = find_keyed_run(experiment_id, key_tag, key)
+    if not earlier:
+        name = _unused_parent_name(experiment_id, key_tag, name)
     opened = (
         mlflow.start_run(run_id=earlier) if earlier else mlflow.start_run(experiment_id=experiment_id, run_name=name)
     )
@@ -507,7 +510,25 @@ def parent_run(
             mlflow.set_tags({key_tag: key, **tags})
             mlflow.log_params(dict(params))
             mlflow.log_dict(dict(config), config_file)
-        yield ParentRun(run_id, earlier is not None, finished_children(experiment_id, run_id, child_tag))
+        parent = ParentRun(run_id, earlier is not None, finished_children(experiment_id, run_id, child_tag))
+        parent.name = str(run.info.run_name)
+        yield parent
+
+
+def _unused_parent_name(experiment_id: str, key_tag: str, name: str) -> str:
+    """``name``, or ``name #2``, ``#3``... when parents of other settings (other keys) already use it.
+
+    The same command reopens its own parent; only a sweep with other overrides
+    or another grid gets here, and it should not look like the earlier one.
+    """
+    parents = MlflowClient().search_runs([experiment_id], filter_string=f"tags.`{key_tag}` != ''")
+    taken = {str(run.info.run_name) for run in parents}
+    if name not in taken:
+        return name
+    number = 2
+    while f"{name} #{number}" in taken:
+        number += 1
+    return f"{name} #{number}"
 
 
 def find_keyed_run(experiment_id: str, key_tag: str, key: str) -> str | None:

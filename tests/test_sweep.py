@@ -90,3 +90,38 @@ def test_sweep_nests_trials_copies_the_best_and_resumes(tiny_overrides: list[str
 
     again = run_sweep(config, overrides, run_training, log=lambda _: None)
     assert again.ran == [] and again.parent_run_id == result.parent_run_id
+
+
+def test_an_override_of_a_swept_key_is_refused(tiny_overrides: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    from framing.cli import main
+
+    overrides = [*tiny_overrides, SWEEP, "model.C=2"]
+    with pytest.raises(ConfigError, match=r"'model.C=2': model.C is swept by this experiment \(0.5, 8.0\)"):
+        run_sweep(load_config(overrides), overrides, run_training, log=lambda _: None)
+    assert main(["train", *overrides]) == 2
+    assert capsys.readouterr().err.strip().count("\n") == 0
+
+
+@pytest.mark.usefixtures("mlflow_store")
+def test_a_sweep_prints_each_score_and_the_winner_and_never_reuses_a_parent_name(tiny_overrides: list[str]) -> None:
+    overrides = [*tiny_overrides, "sweep.params={model.C: [0.5, 8.0]}"]
+    lines: list[str] = []
+    result = run_sweep(load_config(overrides), overrides, run_training, log=lines.append)
+    client = MlflowClient()
+    children = {run_id: client.get_run(run_id).data.metrics["validation/tuned/f1_macro"] for run_id in result.run_ids}
+    for index, c in enumerate(["0.5", "8.0"]):
+        run_id = result.run_ids[index]
+        assert f"trial {index + 1}/2 [model.C={c}]: validation/tuned/f1_macro = {children[run_id]:.4f}" in lines
+    assert lines[-4] == "scores (validation/tuned/f1_macro; higher is better):"
+    assert lines[-3].endswith(f"{result.best_run_id}  <- best")
+    best_c = "0.5" if result.best_run_id == result.run_ids[0] else "8.0"
+    assert lines[-1] == f"best values: model.C={best_c}"
+    first_name = client.get_run(result.parent_run_id).info.run_name
+
+    # the same command continues its parent; other settings get a parent of their own, under another name
+    again = run_sweep(load_config(overrides), overrides, run_training, log=lines.append)
+    assert again.parent_run_id == result.parent_run_id
+    other = [*overrides, "model.max_iter=300"]
+    third = run_sweep(load_config(other), other, run_training, log=lines.append)
+    assert third.parent_run_id != result.parent_run_id
+    assert client.get_run(third.parent_run_id).info.run_name == f"{first_name} #2"
