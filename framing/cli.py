@@ -19,6 +19,46 @@ from typing import TYPE_CHECKING, Any
 
 from framing.errors import FramingError
 
+DESCRIPTION = (
+    "Find framing and media-bias claims in news paragraphs: train and compare classifiers on labelled "
+    "paragraphs, score your own articles with evidence for each flag, and report shares per outlet and "
+    "time with 95% intervals."
+)
+EPILOG = """typical order:
+  framing validate            check the labelled data of a config
+  framing train               train, evaluate and log a model (MLflow)
+  framing compare             rank runs on validation; framing promote RUN marks the champion
+  framing predict             score articles with the champion or any model
+  framing report              shares per outlet and year with intervals, as tables, plots and a page
+  framing annotate ...        label a sample of your corpus to measure and improve the model
+
+framing COMMAND -h explains each command."""
+
+
+CONFIG_DIR_HELP = "folder of config groups (config.yaml, data/, model/, ...); default: configs/ of the project"
+TRACKING_URI_HELP = (
+    "MLflow store, e.g. sqlite:///mlflow.db or http://host:5000; default: $MLFLOW_TRACKING_URI or mlflow.db"
+)
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Wraps one-line descriptions, keeps the line breaks of text that has them (the epilogs), and shows
+    an option's default where its help does not already."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        shown = default not in (None, False, [], argparse.SUPPRESS) and not isinstance(action, argparse._HelpAction)
+        if shown and action.option_strings and "default" not in text and "%(default)" not in text:
+            text = f"{text} (default: %(default)s)" if text else "default: %(default)s"
+        return text
+
+
 if TYPE_CHECKING:
     from framing.scoring import ScoringOptions, SourceOptions
 
@@ -364,8 +404,10 @@ def _report(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``framing`` parser: one builder per subcommand below."""
-    parser = argparse.ArgumentParser(prog="framing", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="framing", description=DESCRIPTION, epilog=EPILOG, formatter_class=HelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_train(commands)
     _add_predict(commands)
     _add_validate(commands)
@@ -378,15 +420,56 @@ def build_parser() -> argparse.ArgumentParser:
     from framing.annotate.cli import add_annotate_parser
 
     add_annotate_parser(commands)
+    _use_formatter(parser)
     return parser
 
 
+def _use_formatter(parser: argparse.ArgumentParser) -> None:
+    """Every (sub)command's help shows defaults, annotate's included."""
+    parser.formatter_class = HelpFormatter
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _use_formatter(child)
+
+
+def _experiments_epilog() -> str:
+    """``train -h``'s list of experiment files: name and the first comment line of each."""
+    from framing.config import default_config_dir
+
+    folder = default_config_dir().parent / "experiments"
+    lines = ["experiments (experiment=NAME, files in experiments/):"]
+    for path in sorted(folder.glob("*.yaml")):
+        first = next((line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()), "")
+        about = first.lstrip("# ").strip() if first.startswith("#") else ""
+        lines.append(f"  {path.stem:<20} {about}")
+    if len(lines) == 1:
+        lines.append(f"  (none in {folder})")
+    lines += [
+        "",
+        "examples:",
+        "  framing train                              the default TF-IDF model on the shipped data",
+        "  framing train experiment=tfidf_sweep       a grid of runs under one parent run",
+        "  framing train model=transformer seed=7     group=name picks a config file, key=value sets a key",
+        "  framing train --help-config                every config key with its type, default and meaning",
+    ]
+    return "\n".join(lines)
+
+
 def _add_train(commands: Commands) -> None:
-    train = commands.add_parser("train", help="train, evaluate and log one model")
-    train.add_argument("overrides", nargs="*", help="key=value or group=name, e.g. model=tfidf seed=7")
+    train = commands.add_parser(
+        "train",
+        help="train, evaluate and log one model (or a sweep's grid of them)",
+        description="Train a model on the labelled splits of a config, tune its thresholds on validation, "
+        "evaluate it on test (95% bootstrap intervals) and log everything, model included, to MLflow.",
+        epilog=_experiments_epilog(),
+    )
+    train.add_argument(
+        "overrides", nargs="*", help="key=value or group=name, e.g. experiment=baseline model=tfidf seed=7"
+    )
     train.add_argument("--register", help="register the model under this name")
     train.add_argument("--alias", help="alias for the registered version, e.g. champion")
-    train.add_argument("--config-dir", type=Path, default=None)
+    train.add_argument("--config-dir", type=Path, default=None, help=CONFIG_DIR_HELP)
     train.add_argument(
         "--help-config", action="store_true", help="print every config key with its type, default and meaning"
     )
@@ -406,8 +489,10 @@ def _add_predict(commands: Commands) -> None:
     predict.add_argument("--tracking-uri", default=None, help="store for models:/ and runs:/ (else the default)")
     predict.add_argument("--input", required=True, help=".txt file or folder, or a CSV/JSONL/Parquet table")
     predict.add_argument("--output", required=True, help="output .jsonl, .csv or .parquet")
-    predict.add_argument("--text-column", default=source.text_column)
-    predict.add_argument("--id-column", default=source.id_column)
+    predict.add_argument("--text-column", default=source.text_column, help="tables: the column holding the text")
+    predict.add_argument(
+        "--id-column", default=source.id_column, help="tables: the column identifying each row, kept in the output"
+    )
     predict.add_argument(
         "--unit",
         choices=["article", "paragraph"],
@@ -448,7 +533,9 @@ def _add_scoring_options(predict: argparse.ArgumentParser, source: SourceOptions
     predict.add_argument(
         "--overwrite", action="store_true", help="delete an earlier scoring run's own output and start over"
     )
-    predict.add_argument("--engine", choices=["local", "ray"], default="local")
+    predict.add_argument(
+        "--engine", choices=["local", "ray"], default="local", help="score in this process, or on a Ray cluster"
+    )
     predict.add_argument("--ray-address", default=None, help="Ray cluster address; default: start Ray locally")
     predict.add_argument(
         "--ray-dashboard", action="store_true", help="serve the local Ray dashboard (on 127.0.0.1); off by default"
@@ -467,8 +554,8 @@ def _add_scoring_options(predict: argparse.ArgumentParser, source: SourceOptions
 
 def _add_validate(commands: Commands) -> None:
     validate = commands.add_parser("validate", help="read and check a config's data without training")
-    validate.add_argument("overrides", nargs="*")
-    validate.add_argument("--config-dir", type=Path, default=None)
+    validate.add_argument("overrides", nargs="*", help="key=value or group=name, as for train")
+    validate.add_argument("--config-dir", type=Path, default=None, help=CONFIG_DIR_HELP)
     validate.set_defaults(handler=_validate)
 
 
@@ -477,21 +564,23 @@ def _add_cv(commands: Commands) -> None:
         "cv", help="k-fold cross-validation over all rows of the config's splits, grouped by article and copies"
     )
     cv.add_argument("overrides", nargs="*", help="key=value or group=name, as for train")
-    cv.add_argument("--folds", type=int, default=5)
+    cv.add_argument("--folds", type=int, default=5, help="number of folds")
     cv.add_argument("--copy-threshold", type=float, default=0.9, help="near copies at this similarity share a fold")
     cv.add_argument("--work-dir", default="outputs/cv", help="where the fold files are written")
-    cv.add_argument("--config-dir", type=Path, default=None)
+    cv.add_argument("--config-dir", type=Path, default=None, help=CONFIG_DIR_HELP)
     cv.set_defaults(handler=_cv)
 
 
 def _add_split(commands: Commands) -> None:
     split = commands.add_parser("split", help="write grouped train/validation/test files from one table")
-    split.add_argument("--input", required=True)
-    split.add_argument("--output-dir", required=True)
-    split.add_argument("--group-column", default="article_id")
+    split.add_argument("--input", required=True, help="labelled table (CSV, JSONL or Parquet) or a dataset's files")
+    split.add_argument("--output-dir", required=True, help="where train/validation/test.jsonl are written")
+    split.add_argument("--group-column", default="article_id", help="rows sharing this value go to one split")
     split.add_argument("--label-column", default="labels", help="column whose labels are counted per split")
-    split.add_argument("--fractions", type=float, nargs=3, default=[0.7, 0.15, 0.15])
-    split.add_argument("--seed", type=int, default=13)
+    split.add_argument(
+        "--fractions", type=float, nargs=3, default=[0.7, 0.15, 0.15], help="train, validation and test shares"
+    )
+    split.add_argument("--seed", type=int, default=13, help="seed of the random assignment of groups")
     split.add_argument(
         "--adapter",
         default="generic",
@@ -512,7 +601,7 @@ def _add_split(commands: Commands) -> None:
 def _add_report(commands: Commands) -> None:
     report = commands.add_parser("report", help="article tables, summaries, plots and an HTML page from scores")
     report.add_argument("--scores", required=True, help="output of framing predict: a file or a folder of parts")
-    report.add_argument("--output-dir", required=True)
+    report.add_argument("--output-dir", required=True, help="where tables, plots and report.html are written")
     report.add_argument(
         "--group-by",
         nargs="+",
@@ -581,7 +670,7 @@ def _add_compare(commands: Commands) -> None:
     )
     compare.add_argument("--params", nargs="+", help="param columns (default: model.family seed experiment)")
     compare.add_argument("--output", action="append", help="also write .md or .csv (repeatable)")
-    compare.add_argument("--tracking-uri", default=None)
+    compare.add_argument("--tracking-uri", default=None, help=TRACKING_URI_HELP)
     compare.set_defaults(handler=_compare)
 
 
@@ -595,7 +684,7 @@ def _add_promote(commands: Commands) -> None:
     promote.add_argument("run_id", help="the run's id, or a unique prefix of it (e.g. the first 8 characters)")
     promote.add_argument("--alias", default="champion", help="alias to point at the version")
     promote.add_argument("--name", default="framing", help="registered model name")
-    promote.add_argument("--tracking-uri", default=None)
+    promote.add_argument("--tracking-uri", default=None, help=TRACKING_URI_HELP)
     promote.set_defaults(handler=_promote)
 
 
