@@ -175,15 +175,19 @@ def _score_lines(
 
 
 def _best(metrics: dict[str, dict[str, float]], sweep: SweepConfig) -> tuple[str, float]:
-    """The run id with the best ``sweep.metric`` among ``metrics`` (run id -> its logged metrics)."""
-    scored = []
+    """The run id with the best ``sweep.metric`` among ``metrics`` (run id -> its logged metrics, in trial order).
+
+    On a tie the earlier trial wins, so the winner is also the first line of the sorted score list.
+    """
+    best: tuple[float, str] | None = None
     for run_id, logged in metrics.items():
         value = logged.get(sweep.metric)
         if value is None:
             raise ConfigError(f"sweep.metric {sweep.metric!r} was not logged by run {run_id}")
-        scored.append((value, run_id))
-    value, run_id = max(scored) if sweep.direction == "maximize" else min(scored)
-    return run_id, float(value)
+        if best is None or (value > best[0] if sweep.direction == "maximize" else value < best[0]):
+            best = (float(value), run_id)
+    assert best is not None
+    return best[1], best[0]
 
 
 __all__ = ["SweepResult", "Trial", "check_overrides", "grid", "run_sweep", "sweep_key", "trial_config"]

@@ -125,3 +125,16 @@ def test_a_sweep_prints_each_score_and_the_winner_and_never_reuses_a_parent_name
     third = run_sweep(load_config(other), other, run_training, log=lines.append)
     assert third.parent_run_id != result.parent_run_id
     assert client.get_run(third.parent_run_id).info.run_name == f"{first_name} #2"
+
+
+@pytest.mark.parametrize("direction", ["maximize", "minimize"])
+def test_a_tie_goes_to_the_earlier_trial_which_is_also_listed_first(direction: str) -> None:
+    from framing.sweep import _best
+
+    sweep = SweepConfig(params={"model.C": [1, 2, 3]}, metric="m", direction=direction)
+    metrics = {
+        "zz-first": {"m": 0.5},
+        "aa-second": {"m": 0.5},
+        "mm-third": {"m": 0.4 if direction == "maximize" else 0.6},
+    }
+    assert _best(metrics, sweep) == ("zz-first", 0.5)
