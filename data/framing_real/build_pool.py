@@ -42,6 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from framing import load_model
+from framing.annotate.sample import uncertainty
 from framing.data.dedup import normalise_text
 from framing.data.real_sources import babe_sentences, datasets_root, ptc_paragraphs, ukraine_sentences
 
@@ -108,12 +109,7 @@ def main() -> None:
     taken_ids |= {u.unit_id for u in sample}
 
     rest = [u for u in pools["rest_ptc"] + pools["rest_ukraine"] if u.unit_id not in taken_ids]
-    model = load_model(args.model)
-    probabilities = model.probabilities([u.text for u in rest])
-    thresholds = model.thresholds if model.thresholds is not None else np.full(len(model.labels), 0.5)
-    margin = np.abs(probabilities - thresholds).min(axis=1)
-    for index in np.argsort(margin, kind="stable")[: SIZES["uncertainty"]]:
-        chosen.append(_row(rest[index], "uncertainty", 0.0))
+    chosen += [_row(u, "uncertainty", 0.0) for u in _least_certain(args.model, rest, SIZES["uncertainty"])]
 
     _write(args.output, chosen)
     sizes = Counter(row["stratum"] for row in chosen)
@@ -136,13 +132,18 @@ def _round_two(args: argparse.Namespace) -> None:
         taken_keys.add(key)
         (rest_ukraine if unit.source == "ukraine" else rest_ptc).append(unit)
     chosen = [_row(u, "ukraine_rest", 1.0) for u in rest_ukraine]
-    model = load_model(args.model)
-    probabilities = model.probabilities([u.text for u in rest_ptc])
-    thresholds = model.thresholds if model.thresholds is not None else np.full(len(model.labels), 0.5)
-    margin = np.abs(probabilities - thresholds).min(axis=1)
-    chosen += [_row(rest_ptc[i], "uncertainty_2", 0.0) for i in np.argsort(margin, kind="stable")[:500]]
+    chosen += [_row(u, "uncertainty_2", 0.0) for u in _least_certain(args.model, rest_ptc, 500)]
     _write(args.output, chosen)
     print(f"round 2: ukraine_rest={len(rest_ukraine)} uncertainty_2=500 (of {len(rest_ptc)}), total {len(chosen)}")
+
+
+def _least_certain(model_uri: str, units: list, n: int) -> list:
+    """The ``n`` units the model is least sure of, by the annotation sampler's own uncertainty score."""
+    model = load_model(model_uri)
+    frame = model.predict([u.text for u in units])
+    thresholds = model.thresholds if model.thresholds is not None else np.full(len(model.labels), 0.5)
+    score = uncertainty(frame, model.labels, dict(zip(model.labels, map(float, thresholds), strict=True)))
+    return [units[i] for i in np.argsort(score, kind="stable")[:n]]
 
 
 def _write(path: Path, rows: list[dict]) -> None:
