@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -55,27 +54,15 @@ def _arguments() -> Any:
 
 def _run(family: str, train: str, args: Any, corpus: list[str]) -> dict[str, Any]:
     from framing import load_model
-    from framing.annotate.estimate import estimate_metrics
     from framing.config import load_config
     from framing.data.dataset import load_splits
     from framing.training import run_training
 
     config = load_config(["data=framing_real", f"data.train={TRAIN_FILES[train]}", *overrides(family, args)])
-    result = run_training(config)
+    result = run_training(config)  # logs test metrics with their article-bootstrap intervals
     model = load_model(result.model_uri)
-    splits = load_splits(config.data)
-    assert splits.test is not None
-    test = splits.test
-    flags = model.flags(model.probabilities(test.texts))
-    merged = pd.DataFrame(
-        {
-            "article_id": test.groups,
-            "labels": test.labels,
-            "predicted": [[model.labels[j] for j in np.flatnonzero(row)] for row in flags],
-            "weight": 1.0,
-        }
-    )
-    table = estimate_metrics(merged, model.labels)
+    test = load_splits(config.data).test
+    assert test is not None
     shares = model.flags(model.probabilities(corpus)).mean(axis=0) if corpus else np.zeros(len(model.labels))
     return {
         "family": family,
@@ -86,9 +73,25 @@ def _run(family: str, train: str, args: Any, corpus: list[str]) -> dict[str, Any
         "validation_f1_macro": result.metrics.get("validation/tuned/f1_macro", float("nan")),
         "test_rows": len(test),
         "test_articles": len(set(test.groups)),
-        "test": table.to_dict(orient="records"),
+        "test": _test_table(result.metrics, model.labels),
         "unlabelled_share": dict(zip(model.labels, map(float, shares), strict=True)),
     }
+
+
+def _test_table(metrics: dict[str, float], labels: list[str]) -> list[dict[str, Any]]:
+    """Per label (and macro F1): the run's logged test precision, recall and F1 with their intervals."""
+    keys = {label: {m: f"test/tuned/{label}/{m}" for m in ("precision", "recall", "f1")} for label in labels}
+    keys["(macro F1)"] = {"f1": "test/tuned/f1_macro"}
+    nan = float("nan")
+    rows = []
+    for name, by_metric in keys.items():
+        row: dict[str, Any] = {"label": name}
+        for metric, key in by_metric.items():
+            row[metric] = metrics.get(key, nan)
+            row[f"{metric}_low"] = metrics.get(f"{key}/ci_low", nan)
+            row[f"{metric}_high"] = metrics.get(f"{key}/ci_high", nan)
+        rows.append(row)
+    return rows
 
 
 def _cell(row: dict[str, Any]) -> str:
