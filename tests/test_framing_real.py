@@ -105,3 +105,13 @@ def test_invented_rows_come_from_the_shipped_files(tmp_path: Path) -> None:
     assert frame["text"].tolist() == ["Invented validation paragraph."]
     assert frame["labels"].tolist() == [["diplomacy"]]
     assert frame["article_id"].tolist() == ["invented:a-validation"]
+
+
+def test_a_malformed_line_is_refused_with_its_row(datasets: Path, tmp_path: Path) -> None:
+    path = tmp_path / "split.jsonl"
+    path.write_text('{"id": "babe:1", "labels": []}\n{"id": "babe:1", "labels": [\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"split.jsonl, row 2: .*JSON"):
+        load_framing_real(path, datasets=str(datasets))
+    path.write_text('{"id": 7, "labels": []}\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"row 1: expected an object with a string 'id' and 'labels'"):
+        load_framing_real(path, datasets=str(datasets))

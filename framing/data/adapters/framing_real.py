@@ -16,7 +16,6 @@ the ablations (``data.train=data/framing_real/train_real.jsonl``).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ import pandas as pd
 from framing.data.adapters.base import AdapterCounts, make_frame
 from framing.data.real_sources import datasets_root, resolve_units, text_hash
 from framing.errors import DataError
+from framing.formats import read_records
 
 INVENTED_PREFIX = "invented:"
 INVENTED_FILES = ("data/framing/train.jsonl", "data/framing/validation.jsonl", "data/framing/test.jsonl")
@@ -56,18 +56,10 @@ def _kind(entry: dict[str, Any]) -> str:
 def _read_entries(path: Path) -> list[tuple[int, dict[str, Any]]]:
     if not path.is_file():
         raise DataError(path, "annotation file not found")
-    entries = []
-    with open(path, encoding="utf-8") as handle:
-        for row, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                entry = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(path, f"not valid JSON: {exc.msg}", row) from None
-            if not isinstance(entry, dict) or not isinstance(entry.get("id"), str) or "labels" not in entry:
-                raise DataError(path, "expected an object with a string 'id' and 'labels'", row)
-            entries.append((row, entry))
+    entries = list(read_records(path, "jsonl"))
+    for row, entry in entries:
+        if not isinstance(entry.get("id"), str) or "labels" not in entry:
+            raise DataError(path, "expected an object with a string 'id' and 'labels'", row)
     return entries
 
 
@@ -79,10 +71,8 @@ def _invented_rows(path: Path) -> dict[str, dict[str, Any]]:
         raise DataError(path, f"rows refer to invented paragraphs but {INVENTED_FILES[0]} was not found above it")
     rows: dict[str, dict[str, Any]] = {}
     for name in INVENTED_FILES:
-        with open(root / name, encoding="utf-8") as handle:
-            for line in handle:
-                record = json.loads(line)
-                rows[INVENTED_PREFIX + record["id"]] = record
+        for _, record in read_records(root / name, "jsonl"):
+            rows[INVENTED_PREFIX + str(record["id"])] = record
     return rows
 
 
