@@ -177,3 +177,19 @@ def tiny_bert_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     BertModel(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+@pytest.fixture()
+def tiny_transformer_overrides(tiny_bert_dir: Path, tiny_overrides: list[str]) -> list[str]:
+    """The tiny data with the tiny BERT as a fast, CPU-only transformer run (add checkpoint settings per test)."""
+    return [o for o in tiny_overrides if not o.startswith("model.")] + [
+        "model=transformer",
+        f"model.base_model={tiny_bert_dir}",
+        "model.epochs=4",
+        "model.batch_size=4",
+        "model.max_length=32",
+        "model.learning_rate=5e-3",
+        "model.warmup_ratio=0.0",
+        "model.device=cpu",
+        "model.log_every_steps=1",
+    ]

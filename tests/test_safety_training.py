@@ -355,22 +355,14 @@ def _losses_logged(database: Path) -> int:
 
 
 def test_sigterm_during_transformer_training_checkpoints_kills_the_run_and_resumes(
-    tiny_bert_dir: Path, tiny_overrides: list[str], tmp_path: Path, mlflow_store: str
+    tiny_transformer_overrides: list[str], tmp_path: Path, mlflow_store: str
 ) -> None:
     checkpoints = tmp_path / "ckpt"
-    overrides = [o for o in tiny_overrides if not o.startswith("model.")] + [
-        "model=transformer",
-        f"model.base_model={tiny_bert_dir}",
-        "model.epochs=4",
-        "model.batch_size=4",
-        "model.max_length=32",
-        "model.learning_rate=5e-3",
-        "model.warmup_ratio=0.0",
+    overrides = [
+        *tiny_transformer_overrides,
         "model.early_stopping_patience=100",
         "model.temperature_scaling=false",
-        "model.device=cpu",
         "model.checkpoint_every_steps=1000",
-        "model.log_every_steps=1",
         f"checkpoint_dir={checkpoints}",
     ]
     database = Path(mlflow_store.removeprefix("sqlite:///"))

@@ -139,21 +139,9 @@ def test_int8_quantized_scores_agree_with_fp32(tiny_bert_dir: Path, splits: Spli
 
 @pytest.mark.usefixtures("mlflow_store")
 def test_mlflow_round_trip_and_resumed_run(
-    tiny_bert_dir: Path, tiny_overrides: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tiny_transformer_overrides: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    overrides = [o for o in tiny_overrides if not o.startswith("model.")] + [
-        "model=transformer",
-        f"model.base_model={tiny_bert_dir}",
-        "model.epochs=4",
-        "model.batch_size=4",
-        "model.max_length=32",
-        "model.learning_rate=5e-3",
-        "model.warmup_ratio=0.0",
-        "model.device=cpu",
-        "model.checkpoint_every_steps=2",
-        "model.log_every_steps=1",
-        f"checkpoint_dir={tmp_path / 'ckpt'}",
-    ]
+    overrides = [*tiny_transformer_overrides, "model.checkpoint_every_steps=2", f"checkpoint_dir={tmp_path / 'ckpt'}"]
     original_report = FitContext.__init__
 
     def interrupting_init(self: FitContext, report=None, checkpoint_dir=None, resume=False) -> None:  # type: ignore[no-untyped-def]
