@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -193,3 +194,31 @@ def tiny_transformer_overrides(tiny_bert_dir: Path, tiny_overrides: list[str]) -
         "model.device=cpu",
         "model.log_every_steps=1",
     ]
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on right now, for a server a test starts."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_up(url: str, server: subprocess.Popen[str], name: str, seconds: float, interval: float) -> None:
+    """Poll ``url``/health until it answers 200; a server that exits first fails with its stderr."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            if server.poll() is not None:
+                raise RuntimeError(f"{name} exited: {server.stderr.read() if server.stderr else ''}") from None
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(interval)

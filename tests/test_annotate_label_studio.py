@@ -14,10 +14,7 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,7 +23,7 @@ import pandas as pd
 import pytest
 
 from framing.cli import main
-from tests.conftest import PROJECT_ROOT, TINY_ARTICLES, TINY_LABELS
+from tests.conftest import PROJECT_ROOT, TINY_ARTICLES, TINY_LABELS, free_port, wait_until_up
 
 LABEL_STUDIO = PROJECT_ROOT / ".venv-ls" / "bin" / "label-studio"
 REQUIRED = os.environ.get("FRAMING_LABEL_STUDIO_TESTS") == "required"
@@ -44,30 +41,9 @@ ANNOTATORS = {"one@example.org": "framing-test-token-one", "two@example.org": "f
 QUIET = {"LATEST_VERSION_CHECK": "false", "COLLECT_ANALYTICS": "false", "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true"}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _run(arguments: list[str], env: dict[str, str]) -> None:
     done = subprocess.run([str(LABEL_STUDIO), *arguments], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-
-
-def _wait_until_up(url: str, server: subprocess.Popen[str], seconds: float = 240) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            if server.poll() is not None:
-                raise RuntimeError(f"label-studio exited: {server.stderr.read() if server.stderr else ''}") from None
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(1)
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +54,7 @@ def label_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     for email, token in ANNOTATORS.items():
         _run(["init", "--data-dir", str(data_dir), "-q", "--enable-legacy-api-token", "--username", email,
               "--password", f"pw-{token}", "--user-token", token], env)  # fmt: skip
-    port = _free_port()
+    port = free_port()
     command = [str(LABEL_STUDIO), "start", "--no-browser", "--data-dir", str(data_dir)]
     command += ["--internal-host", "127.0.0.1", "--port", str(port)]
     server = subprocess.Popen(
@@ -86,7 +62,7 @@ def label_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(url, server)
+        wait_until_up(url, server, "label-studio", seconds=240, interval=1)
         yield url
     finally:
         os.killpg(server.pid, signal.SIGTERM)

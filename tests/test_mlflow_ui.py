@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +18,7 @@ import mlflow
 import pytest
 
 from framing.cli import main
+from tests.conftest import free_port, wait_until_up
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_FLAGS = [
@@ -40,33 +38,16 @@ if CHROMIUM is None:
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def mlflow_ui(mlflow_store: str) -> Iterator[str]:
     """``mlflow ui`` on the test's store, bound to 127.0.0.1 on a free port; yields its base URL."""
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", mlflow_store]
     command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if server.poll() is not None:
-                    raise RuntimeError(f"mlflow ui exited: {server.stderr.read() if server.stderr else ''}") from None
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.5)
+        wait_until_up(base, server, "mlflow ui", seconds=90, interval=0.5)
         yield base
     finally:
         server.terminate()
