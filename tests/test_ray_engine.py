@@ -1,8 +1,9 @@
-"""The Ray engine in local mode gives the same labels as the local engine."""
+"""The Ray engine in local mode gives the same labels and summary counts as the local engine."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -14,8 +15,19 @@ from tests.test_scoring_resume import save_tiny_model, write_corpus
 
 ray = pytest.importorskip("ray")
 
+GERMAN = "Die Regierung hat den Bericht der ausländischen Medien über die Proteste scharf kritisiert."
 
-def test_ray_engine_matches_local_engine(tiny_data: dict[str, Path], tmp_path: Path) -> None:
+
+@pytest.fixture(scope="module")
+def local_ray() -> Iterator[None]:
+    """One small Ray for the module, started as the engine starts it: on 127.0.0.1, no dashboard."""
+    from framing.scoring.ray_engine import _local_ray
+
+    with _local_ray(None, dashboard=False, num_cpus=2):
+        yield
+
+
+def test_ray_engine_matches_local_engine(tiny_data: dict[str, Path], tmp_path: Path, local_ray: None) -> None:
     from framing.scoring.ray_engine import score_with_ray
 
     model = save_tiny_model(tiny_data, tmp_path / "model")
@@ -23,13 +35,9 @@ def test_ray_engine_matches_local_engine(tiny_data: dict[str, Path], tmp_path: P
     expected = write_corpus(corpus, articles=30)
     (corpus / "desk" / "blank.txt").write_text("   \n", encoding="utf-8")
 
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)  # small, local
-    try:
-        summary = score_with_ray(
-            str(model), corpus, tmp_path / "ray_out", options=ScoringOptions(progress=False), concurrency=1
-        )
-    finally:
-        ray.shutdown()
+    summary = score_with_ray(
+        str(model), corpus, tmp_path / "ray_out", options=ScoringOptions(progress=False), concurrency=1
+    )
     local = score_corpus(
         load_model(model),
         str(model),
@@ -51,3 +59,42 @@ def test_ray_engine_matches_local_engine(tiny_data: dict[str, Path], tmp_path: P
     assert summary.articles == local.articles == 30
     assert summary.rejects == {"empty article": 1}
     assert json.loads((tmp_path / "ray_out" / "_rejects.jsonl").read_text())["reason"] == "empty article"
+
+
+def test_ray_summary_counts_rejects_languages_and_kinds_as_the_local_one(
+    tiny_data: dict[str, Path], tmp_path: Path, local_ray: None
+) -> None:
+    from framing.scoring.ray_engine import score_with_ray
+
+    model = save_tiny_model(tiny_data, tmp_path / "model")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    caption = "Photo: The foreign ministers signed a cooperation agreement on border crossings and trade."
+    article = [
+        "Talks in Vienna",  # title; too short to identify, it takes the article's language
+        "By Jane Doe",
+        "Delegations from both capitals agreed to resume talks on a ceasefire next week in Vienna.",
+        GERMAN,  # not among the model's languages: a reject
+        caption,  # a diplomacy sentence, but a caption: flagged in the output, not in the shares
+        "Aid workers reached two thousand displaced families with food and clean water on Monday.",
+    ]
+    (corpus / "en.txt").write_text("\n\n".join(article), encoding="utf-8")
+    (corpus / "de.txt").write_text(f"{GERMAN}\n\n{GERMAN.replace('Regierung', 'Opposition')}", encoding="utf-8")
+    source, options = SourceOptions(languages=("en",)), ScoringOptions(progress=False)
+
+    by_ray = score_with_ray(str(model), corpus, tmp_path / "ray_out", source, options, concurrency=1)
+    local = score_corpus(load_model(model), str(model), corpus, tmp_path / "local.parquet", source, options)
+
+    assert local.rejects == by_ray.rejects == {"language": 3}
+    assert local.kinds == by_ray.kinds == {"title": 1, "byline": 1, "caption": 1, "body": 2}
+    assert local.languages == by_ray.languages == {"en": 5}
+    assert local.paragraphs == by_ray.paragraphs == 5 and local.articles == by_ray.articles == 1
+    scored = pd.read_parquet(tmp_path / "ray_out").set_index("text")
+    assert "diplomacy" in list(scored.loc[caption, "labels"]), "else the caption could not show it is left out"
+    body = scored[scored["kind"] == "body"]["labels"].explode().dropna().value_counts().to_dict()
+    assert local.flagged == by_ray.flagged == body
+    assert by_ray.table().replace(str(by_ray.rejects_path), "REJECTS") == local.table().replace(
+        str(local.rejects_path), "REJECTS"
+    )
+    assert "kinds: body 2, byline 1, caption 1, title 1" in by_ray.table()
+    assert "rejected: language: 3" in by_ray.table()

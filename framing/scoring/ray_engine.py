@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -31,6 +32,7 @@ from framing.errors import DataError
 from framing.formats import Reject, RejectCounts, read_rejects, write_rejects
 from framing.scoring.corpus import ScoringOptions, ScoringSummary
 from framing.scoring.guard import OutputError, OutputLock, check_paths, describe_strangers, write_errors
+from framing.scoring.kinds import BODY
 from framing.scoring.manifest import atomic_write_text
 from framing.scoring.sources import (
     TEXT_SUFFIXES,
@@ -126,8 +128,12 @@ def _load_record(output_dir: Path) -> dict[str, Any]:
 
 
 @contextmanager
-def _local_ray(address: str | None, dashboard: bool) -> Iterator[None]:
-    """Start Ray on this machine bound to 127.0.0.1 (no dashboard unless asked), or join ``address``."""
+def _local_ray(address: str | None, dashboard: bool, num_cpus: int | None = None) -> Iterator[None]:
+    """Start Ray on this machine bound to 127.0.0.1 (no dashboard unless asked), or join ``address``.
+
+    ``num_cpus`` caps a local Ray (default: every CPU of the machine); a small
+    cap keeps a test's Ray from starting a worker per CPU of a large machine.
+    """
     import ray
     import ray._private.ray_constants as ray_constants
 
@@ -141,7 +147,7 @@ def _local_ray(address: str | None, dashboard: bool) -> Iterator[None]:
         # every local Ray process listens on loopback only.
         ray_constants.ENABLE_RAY_CLUSTER = False
         os.environ[ray_constants.ENABLE_RAY_CLUSTERS_ENV_VAR] = "0"
-        local = {"num_cpus": max(2, os.cpu_count() or 2), "_node_ip_address": "127.0.0.1"}
+        local = {"num_cpus": num_cpus or max(2, os.cpu_count() or 2), "_node_ip_address": "127.0.0.1"}
     try:
         ray.init(
             address=address,
@@ -247,21 +253,38 @@ def _publish(output_dir: Path, staging: Path, rejects_dir: Path) -> list[str]:
 
 
 def _summarise(output_dir: Path) -> ScoringSummary:
-    """Counts from the written parts, read a batch at a time, and from the rejects file."""
+    """Counts from the written parts, read a batch at a time, and from the rejects file.
+
+    The counts follow the local engine's (``framing.scoring.corpus``), so the two
+    engines print the same summary for the same corpus: every row counts per
+    ``kind`` and per detected language, flagged labels count in body rows only
+    (shares are of body paragraphs), and rejects count per reason.
+    """
     import pyarrow.dataset as pads
 
     parts = sorted(output_dir.glob("*.parquet"))
     dataset = pads.dataset([str(p) for p in parts], format="parquet") if parts else None
-    labels = [name[2:] for name in dataset.schema.names if name.startswith("p_")] if dataset else []
+    names = dataset.schema.names if dataset else []
+    labels = [name[2:] for name in names if name.startswith("p_")]
     summary = ScoringSummary(labels=labels, output=output_dir)
+    columns = [c for c in ("article_id", "labels", "kind", "detected_language") if c in names]
     articles: set[str] = set()
-    for batch in dataset.to_batches(columns=["article_id", "labels"]) if dataset else []:
+    languages: Counter[str] = Counter()
+    kinds: Counter[str] = Counter()
+    for batch in dataset.to_batches(columns=columns) if dataset else []:
+        rows = batch.to_pydict()
         summary.paragraphs += batch.num_rows
-        articles.update(batch.column("article_id").to_pylist())
-        for flagged in batch.column("labels").to_pylist():
+        articles.update(rows["article_id"])
+        row_kinds = [kind or BODY for kind in rows.get("kind", [None] * batch.num_rows)]
+        kinds.update(row_kinds)
+        languages.update(language for language in rows.get("detected_language", []) if language)
+        for kind, flagged in zip(row_kinds, rows["labels"], strict=True):
+            if kind != BODY:
+                continue
             for label in flagged or []:
                 summary.flagged[label] = summary.flagged.get(label, 0) + 1
     summary.articles = len(articles)
+    summary.languages, summary.kinds = dict(languages), dict(kinds)
     counts = RejectCounts()
     for reject in read_rejects(output_dir / REJECTS):
         counts.add(reject.reason)
