@@ -128,8 +128,10 @@ def test_predict_scores_articles_with_evidence(
     rows = [json.loads(line) for line in (tmp_path / "scored.jsonl").read_text().splitlines()]
     claim = rows[1]
     assert "media_bias_claim" in claim["labels"]
-    evidence = claim["evidence"]["media_bias_claim"]
-    assert evidence and all(term in claim["text"].lower() for term in evidence)
+    evidence = claim["evidence"]["media_bias_claim"]  # [[n-gram, weight], ...], largest weight first
+    assert evidence and all(term in claim["text"].lower() for term, _ in evidence)
+    weights = [weight for _, weight in evidence]
+    assert all(isinstance(w, float) and w > 0 for w in weights) and weights == sorted(weights, reverse=True)
 
 
 def test_crash_marks_run_failed(tiny_overrides: list[str], mlflow_store: str, monkeypatch: pytest.MonkeyPatch) -> None:

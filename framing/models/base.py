@@ -26,6 +26,24 @@ if TYPE_CHECKING:
     from framing.config_base import ModelSettings
     from framing.data.dataset import LabelledSet
 
+# One piece of evidence: a term of the paragraph (a word n-gram for TF-IDF, a word for a
+# transformer) and its weight, how much it pushed the label up in the family's own unit.
+EvidenceTerm = tuple[str, float]
+# Evidence for one paragraph: per flagged label, its terms, largest weight first.
+Evidence = dict[str, list[EvidenceTerm]]
+WEIGHT_DIGITS = 4
+
+
+def evidence_weight(value: float) -> float:
+    """``value`` as a plain float with ``WEIGHT_DIGITS`` significant digits.
+
+    Significant digits rather than decimals, because saliency scores of a
+    transformer can be far below 1e-4 while TF-IDF contributions are near 1;
+    a plain float, because output files write evidence with ``json.dumps``,
+    which refuses numpy floats.
+    """
+    return float(f"{float(value):.{WEIGHT_DIGITS}g}")
+
 
 @dataclass(frozen=True)
 class ModelFamily:
@@ -158,8 +176,18 @@ class TextClassifier(Protocol):
         """Probabilities [len(texts), len(labels)]; rows sum to 1 for multi-class."""
         ...
 
-    def evidence(self, texts: Sequence[str], flags: np.ndarray, k: int) -> list[dict[str, list[str]]]:
-        """For each text, the few n-grams/tokens behind each flagged label."""
+    def evidence(self, texts: Sequence[str], flags: np.ndarray, k: int) -> list[Evidence]:
+        """For each text, at most ``k`` terms behind each label flagged in ``flags`` [texts, labels].
+
+        Each text gets ``{label: [(term, weight), ...]}`` for its flagged labels,
+        only terms with a positive weight, largest first. A term is a
+        span a reader can find in the text (a word n-gram, a whole word); its
+        weight is a plain float with ``WEIGHT_DIGITS`` significant digits,
+        comparable within one model's evidence, not across families. Output
+        files hold it as JSON, ``{"label": [["term", 0.4213], ...]}``: the
+        JSON Lines object as it is, CSV and Parquet as that text in the cell;
+        the report reads this and the older term-only lists.
+        """
         ...
 
     def settings(self) -> dict[str, Any]:

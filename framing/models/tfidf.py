@@ -18,7 +18,7 @@ from pydantic import Field, field_validator
 
 from framing.config_base import ModelSettings
 from framing.errors import ConfigError, DataError, ModelLoadError
-from framing.models.base import FitContext, ModelFamily
+from framing.models.base import Evidence, FitContext, ModelFamily, evidence_weight
 
 if TYPE_CHECKING:
     from framing.data.dataset import LabelledSet
@@ -170,26 +170,30 @@ class TfidfClassifier:
         coef = classifier.coef_
         return np.vstack([-coef[0], coef[0]]) if coef.shape[0] == 1 else coef
 
-    def evidence(self, texts: Sequence[str], flags: np.ndarray, k: int) -> list[dict[str, list[str]]]:
-        """Top word n-grams by contribution (TF-IDF value x weight) to each flagged label.
+    def evidence(self, texts: Sequence[str], flags: np.ndarray, k: int) -> list[Evidence]:
+        """Top word n-grams by contribution (TF-IDF value x weight) to each flagged label, with it.
 
-        Only word n-grams are reported: character n-grams also move the score
-        but mean little to a reader.
+        The contribution is the n-gram's share of the label's logit, the
+        quantity they are ranked by, so the weight shown is the reason for the
+        order. Only word n-grams are reported: character n-grams also move the
+        score but mean little to a reader.
         """
         features = self.pipeline.named_steps["features"]
         word = features.transformer_list[0][1]
         names = word.get_feature_names_out()
         weights = self._label_weights()[:, : len(names)]
         values = word.transform(list(texts)).tocsr()
-        result: list[dict[str, list[str]]] = []
+        result: list[Evidence] = []
         for row in range(len(texts)):
             start, end = values.indptr[row], values.indptr[row + 1]
             columns, data = values.indices[start:end], values.data[start:end]
-            explained: dict[str, list[str]] = {}
+            explained: Evidence = {}
             for label_index in np.flatnonzero(flags[row]):
                 contribution = data * weights[label_index, columns]
-                order = np.argsort(-contribution)[:k]
-                explained[self.labels[label_index]] = [str(names[columns[i]]) for i in order if contribution[i] > 0]
+                order = np.argsort(-contribution, kind="stable")[:k]
+                explained[self.labels[label_index]] = [
+                    (str(names[columns[i]]), evidence_weight(contribution[i])) for i in order if contribution[i] > 0
+                ]
             result.append(explained)
         return result
 

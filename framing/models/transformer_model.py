@@ -18,6 +18,7 @@ sentence-transformers keeps its trainer apart from its models.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,18 +29,79 @@ import torch
 from framing.data.dataset import LabelledSet
 from framing.errors import ModelLoadError
 from framing.models import _torch_runtime as rt
-from framing.models.base import FitContext
+from framing.models.base import Evidence, EvidenceTerm, FitContext, evidence_weight
 from framing.models.transformer import TransformerConfig
 
 WEIGHTS_DIR = "transformer"
+_EDGES = re.compile(r"^[\W_]+|[\W_]+$")  # punctuation and spaces around a word, as a tokenizer may keep them
+
+
+def _word_spans(windows: Windows) -> list[dict[int, tuple[int, int]]]:
+    """Per text, each word's character span: all its tokens, over all the text's windows.
+
+    A word cut by a window's edge keeps its whole span, so it reads as written
+    in the text whichever window explains it. Zero-width tokens (a byte-level
+    BPE space marker with trimmed offsets) add nothing.
+    """
+    assert windows.word_ids is not None and windows.offsets is not None
+    spans: list[dict[int, tuple[int, int]]] = [{} for _ in range(int(windows.owner.max(initial=-1)) + 1)]
+    for window, owner in enumerate(windows.owner):
+        text_spans = spans[int(owner)]
+        for word, (start, end) in zip(windows.word_ids[window], windows.offsets[window], strict=True):
+            if word is None or end <= start:
+                continue
+            known = text_spans.get(word)
+            text_spans[word] = (start, end) if known is None else (min(known[0], start), max(known[1], end))
+    return spans
+
+
+def _word_weights(
+    text: str, word_ids: list[int | None], saliency: np.ndarray, spans: dict[int, tuple[int, int]]
+) -> list[EvidenceTerm]:
+    """Words of ``text`` with a positive summed saliency, largest first.
+
+    A word is taken from the text by its span, trimmed of punctuation at its
+    edges, and kept if it has a letter. A word that occurs more than once
+    (any case) is listed once, with its largest score.
+    """
+    totals: dict[int, float] = {}
+    for word, score in zip(word_ids, saliency, strict=True):
+        if word is not None:
+            totals[word] = totals.get(word, 0.0) + float(score)
+    best: dict[str, tuple[str, float]] = {}
+    for word, total in totals.items():
+        if word not in spans:
+            continue
+        start, end = spans[word]
+        written = _EDGES.sub("", text[start:end])
+        if not any(character.isalpha() for character in written):
+            continue
+        key = written.casefold()
+        if key not in best or total > best[key][1]:
+            best[key] = (written, total)
+    ranked = sorted(best.values(), key=lambda item: -item[1])
+    return [(written, evidence_weight(total)) for written, total in ranked if total > 0]
 
 
 class Windows:
-    """Token windows of a list of texts; ``owner[i]`` is the text window ``i`` came from."""
+    """Token windows of a list of texts; ``owner[i]`` is the text window ``i`` came from.
 
-    def __init__(self, input_ids: list[list[int]], owner: np.ndarray) -> None:
+    ``word_ids`` and ``offsets`` (per window, per token: the index of the word
+    of the text the token belongs to, and its character span in the text) are
+    kept only when asked for: evidence needs them to turn tokens back into words.
+    """
+
+    def __init__(
+        self,
+        input_ids: list[list[int]],
+        owner: np.ndarray,
+        word_ids: list[list[int | None]] | None = None,
+        offsets: list[list[tuple[int, int]]] | None = None,
+    ) -> None:
         self.input_ids = input_ids
         self.owner = owner
+        self.word_ids = word_ids
+        self.offsets = offsets
 
     def __len__(self) -> int:
         return len(self.input_ids)
@@ -78,19 +140,32 @@ class TransformerClassifier:
         return self.task == "multilabel"
 
     # ---------------------------------------------------------------- windows
-    def windows(self, texts: Sequence[str]) -> Windows:
-        """Tokenise into overlapping windows of at most ``max_length`` tokens."""
+    def windows(self, texts: Sequence[str], words: bool = False) -> Windows:
+        """Tokenise into overlapping windows of at most ``max_length`` tokens.
+
+        With ``words``, also each token's word index and character offsets,
+        which only a fast (Rust) tokenizer gives.
+        """
         stride = min(self.config.window_stride, self.config.max_length // 2)
+        if words and not getattr(self.tokenizer, "is_fast", False):
+            raise ModelLoadError(
+                f"evidence needs a fast tokenizer; {type(self.tokenizer).__name__} is not one (score with --evidence 0)"
+            )
         encoded = self.tokenizer(
             list(texts),
             truncation=True,
             max_length=self.config.max_length,
             stride=stride,
             return_overflowing_tokens=True,
+            return_offsets_mapping=words,
             padding=False,
         )
         owner = np.asarray(encoded["overflow_to_sample_mapping"], dtype=np.int64)
-        return Windows(list(encoded["input_ids"]), owner)
+        if not words:
+            return Windows(list(encoded["input_ids"]), owner)
+        word_ids = [encoded.word_ids(i) for i in range(len(owner))]
+        offsets = [[(int(a), int(b)) for a, b in spans] for spans in encoded["offset_mapping"]]
+        return Windows(list(encoded["input_ids"]), owner, word_ids, offsets)
 
     def pad(self, input_ids: list[list[int]]) -> dict[str, torch.Tensor]:
         batch = self.tokenizer.pad({"input_ids": input_ids}, padding=True, return_tensors="pt")
@@ -220,57 +295,88 @@ class TransformerClassifier:
         )
 
     # ---------------------------------------------------------------- evidence
-    def evidence(self, texts: Sequence[str], flags: np.ndarray, k: int) -> list[dict[str, list[str]]]:
-        """Words with the largest gradient x input saliency for each flagged label.
+    def evidence(self, texts: Sequence[str], flags: np.ndarray, k: int) -> list[Evidence]:
+        """Words with the largest gradient x input saliency for each flagged label, with that saliency.
 
-        Computed on the fp32 model (a quantized model has no gradients), on the
-        window with the highest logit for that label.
+        Computed on the fp32 model (a quantized model has no gradients), for
+        each flagged (text, label) pair on the text's window with the highest
+        logit for that label. The pairs of a call are explained together in
+        padded batches, one gradient with respect to the input embeddings
+        only (``torch.autograd.grad``: no parameter gradient is computed or
+        stored). Tokens are mapped to the words of the text by the fast
+        tokenizer's word indices and offsets, so any sub-word scheme (WordPiece,
+        byte-level BPE, SentencePiece) gives the words as written in the text;
+        a word's saliency is the sum over its tokens.
         """
+        flags = np.asarray(flags, dtype=bool).reshape(len(texts), len(self.labels))
+        results: list[Evidence] = [{self.labels[j]: [] for j in np.flatnonzero(row)} for row in flags]
+        rows = [int(row) for row in np.flatnonzero(flags.any(axis=1))]
+        if k <= 0 or not rows:
+            return results
         model = self._explainer or self.model
-        windows = self.windows(texts)
-        by_text: dict[int, list[int]] = {}
-        for window_index, owner in enumerate(windows.owner):
-            by_text.setdefault(int(owner), []).append(window_index)
-        results: list[dict[str, list[str]]] = []
-        embeddings = model.get_input_embeddings()
-        model.eval()
-        for row, label_flags in enumerate(flags):
-            explained: dict[str, list[str]] = {}
-            for label_index in np.flatnonzero(label_flags):
-                best_window, best_score, best_saliency = by_text[row][0], -np.inf, None
-                for window_index in by_text[row]:
-                    ids = torch.tensor([windows.input_ids[window_index]], device=self.device)
-                    inputs = embeddings(ids).detach().requires_grad_(True)
-                    logit = model(inputs_embeds=inputs, attention_mask=torch.ones_like(ids)).logits[0, label_index]
-                    score = float(logit.detach().item())
-                    if score > best_score:
-                        logit.backward()
-                        assert inputs.grad is not None
-                        best_window, best_score = window_index, score
-                        best_saliency = (inputs.grad * inputs).sum(dim=-1)[0].detach().cpu().numpy()
-                explained[self.labels[label_index]] = self._top_words(windows.input_ids[best_window], best_saliency, k)
-            results.append(explained)
+        windows = self.windows([texts[row] for row in rows], words=True)
+        pairs = self._explained_windows(windows, flags[rows], model)
+        saliencies = self._saliency(windows, pairs, model)
+        spans = _word_spans(windows)
+        for (window, label_index), saliency in zip(pairs, saliencies, strict=True):
+            position = int(windows.owner[window])
+            row = rows[position]
+            assert windows.word_ids is not None
+            words = _word_weights(texts[row], windows.word_ids[window], saliency, spans[position])
+            results[row][self.labels[label_index]] = words[:k]
         return results
 
-    def _top_words(self, ids: list[int], saliency: np.ndarray | None, k: int) -> list[str]:
-        if saliency is None:
-            return []
-        tokens = self.tokenizer.convert_ids_to_tokens(ids)
-        special = set(self.tokenizer.all_special_tokens)
-        words: list[tuple[str, float]] = []
-        for token, score in zip(tokens, saliency, strict=True):
-            if token in special:
-                continue
-            if token.startswith("##") and words:
-                word, total = words[-1]
-                words[-1] = (word + token[2:], total + float(score))
-            else:
-                words.append((token, float(score)))
-        ranked: dict[str, float] = {}
-        for word, score in words:
-            if word.isalpha() and len(word) > 2:
-                ranked[word] = max(score, ranked.get(word, -np.inf))
-        return [w for w, s in sorted(ranked.items(), key=lambda item: -item[1])[:k] if s > 0]
+    def _explained_windows(self, windows: Windows, flags: np.ndarray, model: Any) -> list[tuple[int, int]]:
+        """(window, label) per flagged (text, label): the text's window with the highest logit for the label.
+
+        A text of one window needs no logits; those of longer texts are scored
+        once, in batches, by the model that is explained.
+        """
+        by_text: dict[int, list[int]] = {}
+        for window, owner in enumerate(windows.owner):
+            by_text.setdefault(int(owner), []).append(window)
+        several = [window for text_windows in by_text.values() if len(text_windows) > 1 for window in text_windows]
+        logits = np.zeros((len(windows), len(self.labels)), dtype=np.float32)
+        if several:
+            logits[several] = self._window_logits(
+                Windows([windows.input_ids[w] for w in several], windows.owner[several]), model
+            )
+        pairs: list[tuple[int, int]] = []
+        for text, text_windows in sorted(by_text.items()):
+            for label_index in np.flatnonzero(flags[text]):
+                best = text_windows[int(np.argmax(logits[text_windows, label_index]))]
+                pairs.append((best, int(label_index)))
+        return pairs
+
+    def _saliency(self, windows: Windows, pairs: list[tuple[int, int]], model: Any) -> list[np.ndarray]:
+        """Gradient x input per token of each pair's window, for the logit of the pair's label.
+
+        Pairs are sorted by length and padded per batch of ``batch_size`` (the
+        training micro-batch, sized for memory with gradients). Rows of a batch
+        do not interact, so the gradient of the sum of the chosen logits is each
+        row's own gradient, also when two labels explain the same window.
+        """
+        model.eval()
+        embeddings = model.get_input_embeddings()
+        order = np.argsort([len(windows.input_ids[window]) for window, _ in pairs], kind="stable")
+        saliencies: list[np.ndarray] = [np.zeros(0)] * len(pairs)
+        size = self.config.batch_size
+        with torch.enable_grad():
+            for start in range(0, len(order), size):
+                chosen = order[start : start + size]
+                batch = self.pad([windows.input_ids[pairs[i][0]] for i in chosen])
+                input_ids = batch.pop("input_ids")
+                with torch.no_grad():
+                    inputs = embeddings(input_ids)
+                inputs.requires_grad_(True)
+                logits = model(inputs_embeds=inputs, **batch).logits
+                labels = torch.tensor([pairs[i][1] for i in chosen], device=logits.device)
+                explained = logits.gather(1, labels[:, None]).sum()
+                (gradient,) = torch.autograd.grad(explained, inputs)
+                scores = (gradient * inputs).sum(dim=-1).detach().float().cpu().numpy()
+                for slot, i in enumerate(chosen):
+                    saliencies[i] = scores[slot, : len(windows.input_ids[pairs[i][0]])]
+        return saliencies
 
     # ------------------------------------------------------------ persistence
     def settings(self) -> dict[str, Any]:

@@ -96,17 +96,36 @@ def _rows(chunk: pd.DataFrame, kinds: Sequence[str] | None) -> Iterator[dict[str
         yield row
 
 
+def weight_text(weight: float) -> str:
+    """A weight as shown: signed, three significant digits (saliency scores can be far below 0.01)."""
+    return f"{weight:+.3g}"
+
+
 def highlight(text: str, terms: Sequence[tuple[str, float | None]]) -> str:
-    """The paragraph as escaped HTML with every word of the evidence terms marked (whole words, any case)."""
+    """The paragraph as escaped HTML with every word of the evidence terms marked (whole words, any case).
+
+    A word of a weighted term carries the largest such weight as its title, so
+    hovering over it tells how much it counted.
+    """
     shown = text if len(text) <= _TEXT_LIMIT else text[: _TEXT_LIMIT - 1] + "…"
-    words = sorted({w for term, _ in terms for w in re.findall(r"\w+", term) if len(w) > 1}, key=len, reverse=True)
-    if not words:
+    weights: dict[str, float | None] = {}
+    for term, weight in terms:
+        for word in re.findall(r"\w+", term):
+            if len(word) <= 1:
+                continue
+            known = weights.get(word.lower())
+            if known is None or (weight is not None and weight > known):
+                weights[word.lower()] = weight
+    if not weights:
         return html.escape(shown)
+    words = sorted(weights, key=len, reverse=True)
     pattern = re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b", re.IGNORECASE)
     parts, last = [], 0
     for match in pattern.finditer(shown):
+        weight = weights.get(match.group(0).lower())
+        title = "" if weight is None else f' title="weight {weight_text(weight)}"'
         parts.append(html.escape(shown[last : match.start()]))
-        parts.append(f"<mark>{html.escape(match.group(0))}</mark>")
+        parts.append(f"<mark{title}>{html.escape(match.group(0))}</mark>")
         last = match.end()
     parts.append(html.escape(shown[last:]))
     return "".join(parts)
@@ -127,7 +146,8 @@ def examples_html(examples: dict[str, list[Example]]) -> list[str]:
         parts.append(f"<h3>{html.escape(label)}</h3>")
         for example in items:
             terms = ", ".join(
-                html.escape(term) + ("" if weight is None else f" ({weight:+.2f})") for term, weight in example.evidence
+                html.escape(term) + ("" if weight is None else f" ({weight_text(weight)})")
+                for term, weight in example.evidence
             )
             article, paragraph = example.key
             parts.append(
@@ -139,4 +159,4 @@ def examples_html(examples: dict[str, list[Example]]) -> list[str]:
     return parts
 
 
-__all__ = ["EXAMPLES", "Example", "evidence_terms", "examples_html", "highlight", "top_examples"]
+__all__ = ["EXAMPLES", "Example", "evidence_terms", "examples_html", "highlight", "top_examples", "weight_text"]
