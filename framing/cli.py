@@ -102,16 +102,14 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _print_metrics(metrics: dict[str, float], labels: list[str]) -> None:
-    """The split's per-label table and headline F1, each test number with its 95% interval."""
-    from framing.results import with_interval
+    """The split's per-label table and headline F1, each number with its 95% interval where the run has one."""
+    from framing.results import HIGH, with_interval
 
     split = "test" if any(k.startswith("test/") for k in metrics) else "validation"
     tuned = f"{split}/tuned/"
-    print(
-        f"\n{split} metrics at tuned thresholds"
-        + (" (95% bootstrap intervals over articles)" if split == "test" else "")
-    )
-    width = 24 if split == "test" else 10
+    intervals = f"{tuned}f1_macro/{HIGH}" in metrics
+    print(f"\n{split} metrics at tuned thresholds" + (" (95% bootstrap intervals over articles)" if intervals else ""))
+    width = 24 if intervals else 10
     print(f"{'label':<22}{'precision':>{width}}{'recall':>{width}}{'f1':>{width}}{'pr_auc':>{width}}{'support':>9}")
     for label in labels:
         cells = [

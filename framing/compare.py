@@ -5,8 +5,10 @@ test split into a second validation set and its numbers into optimistic ones
 (a sweep picks C=16 on validation; a table that stars test values would
 point at C=1). So rows are ranked by a validation metric (default
 ``validation/tuned/f1_macro``), the ``*`` marks the best validation value per
-column, and each test metric stands beside its validation twin, labelled, with
-its 95% bootstrap interval over test articles, for reporting only.
+column, and each test metric stands beside its validation twin, labelled, for
+reporting only. Both carry their 95% bootstrap interval over articles where
+the run logged one: a validation lead smaller than the intervals' width may
+not hold on other articles (``framing compare RUN_A RUN_B`` tests a pair).
 
 Cross-validation folds are not runs to choose between: their parent runs are
 listed in a table of their own (mean ± std over folds) and the fold runs are
@@ -41,8 +43,8 @@ NULL_VALUES = ("null", "none", "~")
 class Comparison:
     """Ordinary runs as ranked rows (``table``), the best run id per starred column, and the CV parents.
 
-    ``table`` holds raw numbers: ``validation/<m>`` (starred), ``test/<m>``
-    with ``test/<m>/ci_low`` and ``test/<m>/ci_high``, and the cost columns.
+    ``table`` holds raw numbers: ``validation/<m>`` (starred) and ``test/<m>``,
+    each with ``<column>/ci_low`` and ``<column>/ci_high``, and the cost columns.
     """
 
     table: pd.DataFrame
@@ -54,22 +56,21 @@ class Comparison:
     rank_by: str = VALIDATION_PREFIX + RANK_METRIC
 
     def marked(self, digits: int = 3) -> pd.DataFrame:
-        """The display table: validation values rounded (best ``*``), test values with ``[low, high]``."""
+        """The display table: values rounded with ``[low, high]`` where logged, best validation value ``*``."""
         out = self.table[[c for c in self.table.columns if not c.endswith(("/ci_low", "/ci_high"))]].copy()
         out = out.astype(object)
         for column in self.metric_columns:
             best_run = self.best.get(column)
-            out[column] = [
-                "" if pd.isna(value) else f"{value:.{digits}f}{BEST_MARK if run == best_run else ''}"
-                for run, value in zip(self.table["run_id"], self.table[column], strict=True)
-            ]
+            marks = [BEST_MARK if run == best_run else "" for run in self.table["run_id"]]
+            out[column] = [_with_interval(self.table, column, i, digits, mark) for i, mark in enumerate(marks)]
         for column in self.test_columns:
             out[column] = [_with_interval(self.table, column, i, digits) for i in range(len(self.table))]
         renamed = {c: f"{c} [95% CI]" for c in self.test_columns}
         return out.rename(columns=renamed).fillna("")
 
 
-def _with_interval(table: pd.DataFrame, column: str, row: int, digits: int) -> str:
+def _with_interval(table: pd.DataFrame, column: str, row: int, digits: int, mark: str = "") -> str:
+    """``0.750* [0.700, 0.800]``: the value, its mark, and its interval when the run logged one."""
     value = table[column].iloc[row]
     if pd.isna(value):
         return ""
@@ -77,8 +78,8 @@ def _with_interval(table: pd.DataFrame, column: str, row: int, digits: int) -> s
         table.get(f"{column}/{end}", pd.Series([np.nan] * len(table))).iloc[row] for end in ("ci_low", "ci_high")
     )
     if pd.isna(low) or pd.isna(high):
-        return f"{value:.{digits}f}"
-    return f"{value:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+        return f"{value:.{digits}f}{mark}"
+    return f"{value:.{digits}f}{mark} [{low:.{digits}f}, {high:.{digits}f}]"
 
 
 def _label_names(columns: Sequence[str]) -> list[str]:
@@ -149,10 +150,10 @@ def build_comparison(
     table = _base_columns(ordinary, params)
     metric_columns, test_columns = [], []
     for name in names:
-        table[f"validation/{name}"] = _metric(ordinary, VALIDATION_PREFIX + name)
-        table[f"test/{name}"] = _metric(ordinary, TEST_PREFIX + name)
-        for end in ("ci_low", "ci_high"):
-            table[f"test/{name}/{end}"] = _metric(ordinary, f"{TEST_PREFIX}{name}/{end}")
+        for split, prefix in (("validation", VALIDATION_PREFIX), ("test", TEST_PREFIX)):
+            table[f"{split}/{name}"] = _metric(ordinary, prefix + name)
+            for end in ("ci_low", "ci_high"):
+                table[f"{split}/{name}/{end}"] = _metric(ordinary, f"{prefix}{name}/{end}")
         metric_columns.append(f"validation/{name}")
         test_columns.append(f"test/{name}")
     for cost in COST_COLUMNS:
@@ -282,8 +283,9 @@ def legend(comparison: Comparison) -> str:
     """What the table's order, stars and intervals mean, and which runs it leaves out."""
     lines = [
         f"Ranked by {comparison.rank_by}; * marks the best validation value per column "
-        "(lowest for seconds and size). Test columns are for reporting, not for choosing: "
-        "95% bootstrap intervals over test articles."
+        "(lowest for seconds and size). Test columns are for reporting, not for choosing. "
+        "[low, high]: 95% bootstrap intervals over the split's articles; a validation lead smaller "
+        "than their width may not hold on other articles."
     ]
     if comparison.left_out:
         counts = ", ".join(f"{n} {kind} run(s)" for kind, n in comparison.left_out.items())

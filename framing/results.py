@@ -1,12 +1,16 @@
-"""What a run tells a reader: test metrics with intervals, its test predictions, a Markdown summary.
+"""What a run tells a reader: metrics with intervals, its test predictions, a Markdown summary.
 
 A test F1 of 0.74 on 60 articles may be 0.66 or 0.81 on the next 60; a
-researcher deciding between two models needs to know. Every count-based test
-metric (precision, recall, F1 per label, micro and macro) and PR-AUC gets a
-95% interval from the cluster bootstrap of ``framing.uncertainty``, resampling
-the split's articles (``data.group_column``; each paragraph is its own cluster
-when the data has none, and the run says so). The intervals are logged as
-``<metric>/ci_low`` and ``<metric>/ci_high`` beside the metric.
+researcher deciding between two models needs to know. Every count-based
+metric (precision, recall, F1 per label, micro and macro) and PR-AUC of the
+validation and test splits gets a 95% interval from the cluster bootstrap of
+``framing.uncertainty``, resampling the split's articles (``data.group_column``;
+each paragraph is its own cluster when the data has none, and the run says
+so). The intervals are logged as ``<metric>/ci_low`` and ``<metric>/ci_high``
+beside the metric (``validation/tuned/f1_macro/ci_low``). Models are chosen on
+validation, so its intervals show whether two runs' validation values differ
+by more than the articles drawn; they cover that sampling only, not the
+optimism of what was chosen on that split (tuned thresholds, the best run).
 
 The run also logs its test predictions (``predictions/test_predictions.parquet``:
 id, article, true and predicted labels, probabilities), which is what lets
@@ -103,7 +107,7 @@ def weighted_average_precision(truth: np.ndarray, scores: np.ndarray, weights: n
 def metric_draws(
     y_true: np.ndarray, flags: np.ndarray, probabilities: np.ndarray, labels: Sequence[str], boot: ClusterBootstrap
 ) -> dict[str, np.ndarray]:
-    """Every test metric in every draw of ``boot`` (``name -> [draws]``)."""
+    """Every metric of a split in every draw of ``boot`` (``name -> [draws]``)."""
     counts = confusion_counts(y_true, flags)
     totals = {k: boot.totals(v)[1] for k, v in counts.items()}
     draws = count_metrics(totals["tp"], totals["fp"], totals["fn"], labels)
@@ -133,7 +137,7 @@ def metric_intervals(
     n_boot: int = N_BOOT,
     seed: int = SEED,
 ) -> dict[str, float]:
-    """``{"<metric>/ci_low": ..., "<metric>/ci_high": ...}`` for every test metric, resampling ``clusters``."""
+    """``{"<metric>/ci_low": ..., "<metric>/ci_high": ...}`` for every metric of a split, resampling ``clusters``."""
     boot = ClusterBootstrap.over(clusters, n_boot=n_boot, seed=seed)
     out: dict[str, float] = {}
     for name, draws in metric_draws(y_true, flags, probabilities, labels, boot).items():
@@ -150,9 +154,11 @@ def bootstrap_unit(split: LabelledSet) -> str:
 def split_intervals(
     split: LabelledSet, mode: str, y_true: np.ndarray, probabilities: np.ndarray, flags: np.ndarray, labels: list[str]
 ) -> dict[str, float]:
-    """The intervals of a test split's metrics at one threshold mode, named as the run logs them."""
-    if split.name != "test":
-        return {}
+    """The intervals of a split's metrics at one threshold mode, named as the run logs them.
+
+    Validation gets them as well as test: runs are ranked on validation, and
+    a ranking is only worth what the spread of its values allows.
+    """
     found = metric_intervals(y_true, flags, probabilities, labels, split.groups)
     return {f"{split.name}/{mode}/{name}": value for name, value in found.items()}
 
@@ -224,7 +230,6 @@ def config_differences(config: Config) -> list[tuple[str, str, str]]:
 def describe_run(config: Config, splits: Splits, metrics: Mapping[str, float]) -> str:
     """The run's Markdown description: headline metrics with intervals, per-label table, data, config diff."""
     split = "test" if splits.test is not None else "validation"
-    unit = bootstrap_unit(splits.test) if splits.test is not None else None
     title = config.tracking.run_name or config.experiment or config.model.family
     lines = [f"**{title}** ({config.model.family}, seed {config.seed}, task {config.data.task})", ""]
     prefix = f"{split}/tuned/"
@@ -234,12 +239,10 @@ def describe_run(config: Config, splits: Splits, metrics: Mapping[str, float]) -
         if prefix + name in metrics
     )
     lines.append(f"{split.capitalize()} at tuned thresholds: {headline}.")
-    if unit is not None and splits.test is not None:
-        count = len(set(splits.test.groups))
-        lines.append(f"Intervals: 95% percentile bootstrap over the {count} test {unit}s (1000 resamples).")
-    validation = metrics.get("validation/tuned/f1_macro")
-    if validation is not None:
-        lines.append(f"Validation macro F1 (used to choose models): {validation:.3f}.")
+    lines.append(_intervals_note(splits))
+    validation = with_interval(metrics, "validation/tuned/f1_macro")
+    if validation and split == "test":  # without a test split the headline above is validation's already
+        lines.append(f"Validation macro F1 (used to choose models): {validation}.")
     lines += ["", "| label | precision | recall | F1 | support |", "|---|---|---|---|---|"]
     for label in splits.label_names:
         cells = [with_interval(metrics, f"{prefix}{label}/{m}") for m in ("precision", "recall", "f1")]
@@ -256,6 +259,14 @@ def describe_run(config: Config, splits: Splits, metrics: Mapping[str, float]) -
     lines += ["", "**Settings that differ from the defaults**", ""]
     lines += [f"- `{key}`: {value} (default {default})" for key, value, default in differences] or ["- none"]
     return "\n".join(lines) + "\n"
+
+
+def _intervals_note(splits: Splits) -> str:
+    """What the bracketed intervals resample, per evaluated split."""
+    evaluated = [part for part in (splits.test, splits.validation) if part is not None]
+    over = " and ".join(f"the {len(set(part.groups))} {part.name} {bootstrap_unit(part)}s" for part in evaluated)
+    note = f"Intervals: 95% percentile bootstrap over {over} ({N_BOOT} resamples)"
+    return note + "; validation intervals leave out the optimism of what is chosen on it (thresholds, the best run)."
 
 
 def log_description(logger: RunLogger, config: Config, splits: Splits, metrics: Mapping[str, float]) -> str:

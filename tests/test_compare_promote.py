@@ -28,6 +28,8 @@ def test_best_values_are_marked_per_column() -> None:
             "params.model.family": ["tfidf", "transformer"],
             "metrics.validation/tuned/f1_micro": [0.7, 0.8],
             "metrics.validation/tuned/f1_macro": [0.75, 0.65],
+            "metrics.validation/tuned/f1_macro/ci_low": [None, 0.55],
+            "metrics.validation/tuned/f1_macro/ci_high": [None, 0.7],
             "metrics.validation/tuned/x/f1": [0.1, 0.9],
             "metrics.test/tuned/f1_macro": [0.5, 0.6],
             "metrics.test/tuned/f1_macro/ci_low": [0.4, 0.5],
@@ -45,7 +47,8 @@ def test_best_values_are_marked_per_column() -> None:
     assert comparison.best["model/size_mb"] == "r2", "a missing value never wins"
     assert "validation/x/precision" not in comparison.table.columns
     marked = comparison.marked()
-    assert marked.loc[0, "validation/f1_macro"] == "0.750*" and marked.loc[1, "validation/f1_macro"] == "0.650"
+    assert marked.loc[0, "validation/f1_macro"] == "0.750*", "a run without a validation interval: the value alone"
+    assert marked.loc[1, "validation/f1_macro"] == "0.650 [0.550, 0.700]"
     assert marked.loc[0, "test/f1_macro [95% CI]"] == "0.500 [0.400, 0.600]"
     assert marked.loc[0, "model/size_mb"] == ""
 
@@ -78,9 +81,13 @@ def test_compare_promote_and_predict_with_the_champion(
     assert markdown.read_text().startswith("| rank | run | run_id |")
     assert "Ranked by validation/tuned/f1_macro" in markdown.read_text()
 
-    for column in ("f1_macro", *(f"{x}/f1" for x in TINY_LABELS)):
-        low, value, high = (table[f"test/{column}{end}"] for end in ("/ci_low", "", "/ci_high"))
+    names = ("f1_macro", "f1_micro", *(f"{x}/f1" for x in TINY_LABELS))
+    for column in (f"{split}/{name}" for split in ("validation", "test") for name in names):
+        low, value, high = (table[f"{column}{end}"] for end in ("/ci_low", "", "/ci_high"))
         assert ((low <= value) & (value <= high)).all(), column
+    header, _, first_row = printed.splitlines()[:3]
+    cells = dict(zip(header.split("|"), first_row.split("|"), strict=True))
+    assert " [" in cells[" validation/f1_macro "], "the ranked-on value is shown with its interval"
 
     assert main(["compare", "--param", "tracking.run_name=word", "--output", str(csv)]) == 0
     assert list(pd.read_csv(csv)["run_id"]) == [word]

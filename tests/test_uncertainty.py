@@ -18,6 +18,7 @@ from framing.evaluation import compute_metrics
 from framing.paired import paired_bootstrap
 from framing.results import PREDICTIONS_ARTIFACT, metric_intervals, weighted_average_precision
 from framing.uncertainty import ClusterBootstrap, percentile_interval, ratio_interval
+from tests.conftest import TINY_LABELS
 
 
 def _clustered(n_articles: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -208,8 +209,15 @@ def test_runs_log_intervals_predictions_and_a_description_and_pair_up(
         <= metrics["test/tuned/f1_macro/ci_high"]
     )
     assert "test/default/f1_micro/ci_high" in metrics
+    for name in ("f1_macro", "f1_micro", *(f"{label}/f1" for label in TINY_LABELS)):  # chosen on: intervals too
+        low, value, high = (metrics[f"validation/tuned/{name}{end}"] for end in ("/ci_low", "", "/ci_high"))
+        assert low <= value <= high, name
+    assert "validation/default/f1_micro/ci_high" in metrics
     assert run.data.tags["framing.bootstrap_unit"] == "article"
     description = run.data.tags["mlflow.note.content"]
+    validation = metrics["validation/tuned/f1_macro"]
+    assert f"Validation macro F1 (used to choose models): {validation:.3f} [" in description
+    assert "over the 2 test articles and the 2 validation articles (1000 resamples)" in description
     assert "macro" in description and "[" in description
     assert "`model.C`: 16.0 (default" in description
     assert "| test |" in description
