@@ -24,6 +24,7 @@ from framing.models.base import FitContext
 from framing.models.tfidf import TfidfClassifier
 from framing.models.transformer import TransformerConfig
 from framing.models.transformer_model import TransformerClassifier, _word_spans
+from framing.report import ReportSettings, write_report
 from framing.report.examples import Example, evidence_terms, examples_html, highlight
 from framing.scoring.sinks import AtomicSink
 from framing.training import prepare_data
@@ -351,6 +352,10 @@ def test_weighted_evidence_survives_every_output_format(tmp_path: Path, suffix: 
         cells = [json.loads(cell) for cell in frame["evidence"]]
     assert cells == [{"claim": [["newspapers", 0.4213], ["lies", 0.0021]]}, {}]
     assert evidence_terms(cells[0], "claim") == [("newspapers", 0.4213), ("lies", 0.0021)]
+    page = write_report(target, tmp_path / "report", settings=ReportSettings(n_boot=0)).html
+    examples = page.read_text(encoding="utf-8").split("<h2>Examples</h2>")[1]
+    assert '<mark title="weight +0.421">newspapers</mark>' in examples
+    assert "evidence: newspapers (+0.421), lies (+0.0021)" in examples
 
 
 def test_the_report_marks_weighted_evidence_and_shows_its_weights() -> None:
