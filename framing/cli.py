@@ -143,6 +143,7 @@ def _predict(args: argparse.Namespace) -> int:
         folder_format=args.format,
         overwrite=args.overwrite,
         progress=not args.quiet,
+        exact=args.exact,
     )  # options are checked here, before a model is loaded
     if args.model is None:
         args.model = _champion_model(args.tracking_uri)
@@ -162,6 +163,7 @@ def _predict(args: argparse.Namespace) -> int:
         )
     else:
         predictor, model_files = load_for_scoring(args.model)
+        predictor.exact = options.exact
         source = _with_languages(source, args.languages, predictor.training)
         summary = score_corpus(
             predictor, str(args.model), Path(args.input), Path(args.output), source, options, model_files
@@ -546,6 +548,12 @@ def _add_scoring_options(predict: argparse.ArgumentParser, source: SourceOptions
         default=None,
         help="languages to score, e.g. en or en,de; 'any' scores every paragraph; default: the languages of the "
         "model's training data. Others are rejected with reason 'language'",
+    )
+    predict.add_argument(
+        "--exact",
+        action="store_true",
+        help="score every paragraph with the transformer itself, past its cascade (slower; the cascade was "
+        "fitted to agree with it on at least model.cascade.agreement of each label's validation decisions)",
     )
     predict.add_argument("--quiet", action="store_true", help="no progress bar")
 

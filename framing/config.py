@@ -52,6 +52,11 @@ class DataConfig(StrictConfig):
     test: Path | None = Field(
         default=None, description="Test rows, used for nothing but the reported scores; none: no test metrics."
     )
+    unlabelled: Path | None = Field(
+        default=None,
+        description="Unlabelled paragraphs of the same kind of text (any input predict.py reads), on which a "
+        "transformer's cascade student learns to mimic it; paragraphs equal to a validation or test row are left out.",
+    )
     format: Literal["auto", "csv", "jsonl", "parquet", "hf"] = Field(
         default="auto",
         description="File format of the splits; auto: from the extension (a folder is a datasets folder).",

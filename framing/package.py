@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,9 @@ import pandas as pd
 from framing.errors import ModelLoadError
 from framing.models.base import TextClassifier, model_class
 from framing.thresholds import apply_thresholds
+
+if TYPE_CHECKING:
+    from framing.cascade import Cascade
 
 MANIFEST = "framing.json"
 # The model folder's name among a logged MLflow model's artifacts (``artifacts/package``).
@@ -57,12 +60,19 @@ def library_versions() -> dict[str, str]:
 
 @dataclass
 class Predictor:
-    """A trained model plus its thresholds: what users score paragraphs with."""
+    """A trained model plus its thresholds: what users score paragraphs with.
+
+    A transformer model may carry a ``cascade`` (``framing.cascade``): a fast
+    student decides the paragraphs it is sure of and the transformer the rest,
+    unless ``exact`` is set. Output then has a ``decided_by`` column.
+    """
 
     model: TextClassifier
     thresholds: np.ndarray | None
     # What the model was trained on (languages of its training paragraphs, data files), saved as "training".
     training: dict[str, Any] = field(default_factory=dict)
+    cascade: Cascade | None = None
+    exact: bool = False
 
     @property
     def labels(self) -> list[str]:
@@ -72,14 +82,32 @@ class Predictor:
     def task(self) -> str:
         return self.model.task
 
+    @property
+    def cascading(self) -> bool:
+        """Whether scoring goes through the cascade (a model with one, not asked to be exact)."""
+        return self.cascade is not None and not self.exact
+
     def probabilities(self, texts: list[str]) -> np.ndarray:
-        return self.model.predict_proba(texts) if texts else np.zeros((0, len(self.labels)))
+        return self.decide(texts)[0]
+
+    def decide(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities per label and, per row, whether the full model scored it (False: the student did)."""
+        if not texts:
+            return np.zeros((0, len(self.labels))), np.zeros(0, dtype=bool)
+        if not self.cascading:
+            return self.model.predict_proba(texts), np.ones(len(texts), dtype=bool)
+        assert self.cascade is not None
+        probabilities, escalated = self.cascade.route(texts, self.thresholds)
+        if escalated.any():
+            chosen = np.flatnonzero(escalated)
+            probabilities[chosen] = self.model.predict_proba([texts[i] for i in chosen])
+        return probabilities, escalated
 
     def flags(self, probabilities: np.ndarray) -> np.ndarray:
         return apply_thresholds(probabilities, self.thresholds, self.task)
 
     def fingerprint(self) -> str:
-        """Identifies what the model outputs: family, labels, thresholds and settings."""
+        """Identifies what the model outputs: family, labels, thresholds, settings and the cascade, if used."""
         import hashlib
 
         identity = {
@@ -88,37 +116,42 @@ class Predictor:
             "labels": self.labels,
             "thresholds": None if self.thresholds is None else [round(float(t), 8) for t in self.thresholds],
             "settings": self.model.settings(),
+            **({"cascade": self.cascade.settings()} if self.cascading and self.cascade else {}),
         }
         return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
 
     def predict(self, texts: list[str] | pd.Series) -> pd.DataFrame:
         """One row per text: ``labels`` (list of names) and ``p_<label>`` per label."""
         texts = [str(t) for t in texts]
-        probabilities = self.probabilities(texts)
-        return self._frame(probabilities, self.flags(probabilities))
+        probabilities, escalated = self.decide(texts)
+        return self._frame(probabilities, self.flags(probabilities), escalated)
 
     def predict_with_evidence(self, texts: list[str], k: int = 5) -> pd.DataFrame:
         """As ``predict``, plus ``evidence``: the n-grams behind each predicted label."""
-        probabilities = self.probabilities(texts)
+        probabilities, escalated = self.decide(texts)
         flags = self.flags(probabilities)
-        frame = self._frame(probabilities, flags)
+        frame = self._frame(probabilities, flags, escalated)
         if k <= 0:
             frame["evidence"] = [{} for _ in texts]
         else:
             frame["evidence"] = self.model.evidence(texts, flags, k) if texts else []
         return frame
 
-    def _frame(self, probabilities: np.ndarray, flags: np.ndarray) -> pd.DataFrame:
+    def _frame(self, probabilities: np.ndarray, flags: np.ndarray, escalated: np.ndarray) -> pd.DataFrame:
         labels = self.labels
         frame = pd.DataFrame({"labels": [[labels[j] for j in np.flatnonzero(row)] for row in flags]})
         for j, label in enumerate(labels):
             frame[f"p_{label}"] = probabilities[:, j] if len(probabilities) else []
+        if self.cascade is not None:
+            frame["decided_by"] = np.where(escalated, self.model.family, "student") if len(escalated) else []
         return frame
 
     def save(self, directory: Path, extra: dict[str, Any] | None = None) -> Path:
         """Write the model folder; ``extra`` (e.g. run id) goes into ``framing.json``."""
         directory.mkdir(parents=True, exist_ok=True)
         self.model.save(directory)
+        if self.cascade is not None:
+            self.cascade.save(directory)
         manifest = {
             "format_version": FORMAT_VERSION,
             "family": self.model.family,
@@ -128,6 +161,7 @@ class Predictor:
             "settings": self.model.settings(),
             "versions": library_versions(),
             **({"training": self.training} if self.training else {}),
+            **({"cascade": self.cascade.settings()} if self.cascade is not None else {}),
             **(extra or {}),
         }
         (directory / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
@@ -149,10 +183,16 @@ def load_package(directory: str | Path) -> Predictor:
         raise ModelLoadError(f"{manifest_path}: {exc.args[0]}") from None
     model = cls.load(directory, labels=manifest["labels"], task=manifest["task"], settings=manifest["settings"])
     thresholds = manifest.get("thresholds")
+    cascade = None
+    if manifest.get("cascade"):
+        from framing.cascade import Cascade
+
+        cascade = Cascade.load(directory, manifest["cascade"], multilabel=manifest["task"] == "multilabel")
     return Predictor(
         model=model,
         thresholds=None if thresholds is None else np.asarray(thresholds, dtype=np.float64),
         training=dict(manifest.get("training") or {}),
+        cascade=cascade,
     )
 
 
@@ -175,12 +215,15 @@ def model_folder(uri: str | Path) -> Path:
     return tracking.download_model_package(str(uri))
 
 
-def load_model(uri: str | Path) -> Predictor:
+def load_model(uri: str | Path, exact: bool = False) -> Predictor:
     """Load a model from a local folder, ``runs:/...``, ``models:/name@alias`` or ``models:/name/N``.
 
     A local folder may be the model folder itself (holding ``framing.json``)
     or an MLflow model folder (holding ``MLmodel``). Tracking URIs resolve
     against ``MLFLOW_TRACKING_URI`` or the embedded store in the working
-    directory.
+    directory. ``exact`` scores every paragraph with the full model, past a
+    transformer's cascade.
     """
-    return load_package(model_folder(uri))
+    predictor = load_package(model_folder(uri))
+    predictor.exact = exact
+    return predictor

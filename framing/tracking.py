@@ -405,7 +405,7 @@ def killed_on_termination() -> Iterator[None]:
         raise
 
 
-def verify_logged_model(model_uri: str, texts: list[str], labels: list[str]) -> None:
+def verify_logged_model(model_uri: str, texts: list[str], labels: list[str], cascade: bool = False) -> None:
     """Load the logged model as ``framing.load_model`` does and predict ``texts``.
 
     A run is only as good as the model it logged: one that cannot be loaded
@@ -416,7 +416,7 @@ def verify_logged_model(model_uri: str, texts: list[str], labels: list[str]) -> 
     except Exception as exc:  # whatever stops loading or predicting, the model is unusable
         reason = " ".join(str(exc).split())[:300] or type(exc).__name__
         raise ModelLoadError(f"the logged model {model_uri} failed its load-and-predict check: {reason}") from None
-    expected = ["labels", *[f"p_{label}" for label in labels]]
+    expected = ["labels", *[f"p_{label}" for label in labels], *(["decided_by"] if cascade else [])]
     if list(frame.columns) != expected or len(frame) != len(texts):
         raise ModelLoadError(
             f"the logged model {model_uri} failed its load-and-predict check: got columns {list(frame.columns)} "

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -179,12 +180,43 @@ def run_training(config: Config) -> TrainingResult:
         metrics: dict[str, float] = {}
         for split in [splits.validation] + ([splits.test] if splits.test else []):
             metrics.update(_evaluate_split(logger, predictor, split, labels, config))
+        metrics.update(_fit_cascade(predictor, config, splits))
         logger.log_metrics(metrics)
         log_description(logger, config, splits, metrics)
         result = _publish(logger, config, predictor, splits.validation.texts[:3], metrics, stop)
     if checkpoints:
         remove_checkpoints(checkpoints)
     return result
+
+
+def _fit_cascade(predictor: Predictor, config: Config, splits: Splits) -> dict[str, float]:
+    """A transformer's fast scoring path (``framing.cascade``), fitted on train and validation, checked on test.
+
+    The metrics above are the transformer's own (``--exact``); ``cascade/...``
+    ones say how far the default scoring path departs from them.
+    """
+    settings = getattr(config.model, "cascade", None)
+    if settings is None or not settings.enabled:
+        return {}
+    from framing.cascade.fit import check_on, fit_cascade, unlabelled_paragraphs
+
+    unlabelled: list[str] = []
+    metrics: dict[str, float] = {}
+    if config.data.unlabelled is not None and settings.max_unlabelled:
+        held_out = set(splits.validation.texts) | set(splits.test.texts if splits.test else [])
+        unlabelled, rejected = unlabelled_paragraphs(
+            config.data.unlabelled, held_out, settings.max_unlabelled, config.seed
+        )
+        metrics["cascade/unlabelled_rejected"] = float(rejected)
+    model: Any = predictor.model
+    cascade, fitted = fit_cascade(
+        model, predictor.thresholds, splits.train, splits.validation, settings, unlabelled, config.seed
+    )
+    metrics.update(fitted)
+    if splits.test is not None:
+        metrics.update(check_on(cascade, model, splits.test, predictor.thresholds))
+    predictor.cascade = cascade
+    return metrics
 
 
 def _checkpoints(config: Config) -> tuple[Path | None, str | None]:
@@ -243,7 +275,7 @@ def _publish(
     """Log the model, check that it loads and predicts, and register it when asked."""
     model_uri = logger.log_model(predictor, examples)
     with stop.deferred():
-        tracking.verify_logged_model(model_uri, examples, predictor.labels)
+        tracking.verify_logged_model(model_uri, examples, predictor.labels, cascade=predictor.cascade is not None)
     thresholds = predictor.thresholds
     result = TrainingResult(
         run_id=logger.run_id,

@@ -11,8 +11,28 @@ from typing import Literal
 
 from pydantic import Field
 
-from framing.config_base import ModelSettings
+from framing.config_base import ModelSettings, StrictConfig
 from framing.models.base import ModelFamily
+
+
+class CascadeConfig(StrictConfig):
+    """The fast scoring path: a student decides what it is sure of, the transformer the rest (framing.cascade)."""
+
+    enabled: bool = Field(
+        default=True, description="Fit a cascade in the training run and score through it (predict --exact skips it)."
+    )
+    agreement: float = Field(
+        default=0.99,
+        gt=0.5,
+        le=1.0,
+        description="Least share of validation rows, per label, where the cascade decides as the transformer.",
+    )
+    f1_tolerance: float = Field(
+        default=0.005, ge=0.0, lt=1.0, description="Most validation macro-F1 the cascade may lose to the transformer."
+    )
+    max_unlabelled: int = Field(
+        default=20_000, ge=0, description="Most paragraphs of data.unlabelled the student is distilled on."
+    )
 
 
 class TransformerConfig(ModelSettings):
@@ -62,6 +82,7 @@ class TransformerConfig(ModelSettings):
     log_every_steps: int = Field(
         default=10, ge=1, description="Optimiser steps between train/loss, learning-rate and throughput metrics."
     )
+    cascade: CascadeConfig = Field(default_factory=CascadeConfig, description="The fast scoring path.")
 
 
 FAMILY = ModelFamily(
@@ -72,4 +93,4 @@ FAMILY = ModelFamily(
     checkpoints=True,
 )
 
-__all__ = ["FAMILY", "TransformerConfig"]
+__all__ = ["FAMILY", "CascadeConfig", "TransformerConfig"]

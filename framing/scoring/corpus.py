@@ -70,6 +70,7 @@ class ScoringOptions:
     folder_format: str = "parquet"
     overwrite: bool = False
     progress: bool = True
+    exact: bool = False  # past a transformer's cascade: every paragraph scored by the transformer
 
     def __post_init__(self) -> None:
         minimums = {"--batch-size": (self.batch_size, 1), "--part-size": (self.part_size, 1)}

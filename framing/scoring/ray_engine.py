@@ -48,12 +48,12 @@ from framing.scoring.sources import (
 class RayScorer:
     """Loads the model once per actor and scores pandas batches of paragraphs."""
 
-    def __init__(self, model_uri: str, tracking_uri: str | None, evidence_k: int) -> None:
+    def __init__(self, model_uri: str, tracking_uri: str | None, evidence_k: int, exact: bool = False) -> None:
         if tracking_uri:
             os.environ["MLFLOW_TRACKING_URI"] = tracking_uri
         from framing.package import load_model
 
-        self.predictor = load_model(model_uri)
+        self.predictor = load_model(model_uri, exact=exact)
         self.evidence_k = evidence_k
 
     def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
@@ -229,7 +229,12 @@ def _run_pipeline(
         paragraphs = paragraphs.limit(options.limit)
     scored = paragraphs.map(lambda r: json.loads(r["record"])).map_batches(
         RayScorer,
-        fn_constructor_kwargs={"model_uri": model_ref, "tracking_uri": tracking_uri, "evidence_k": options.evidence_k},
+        fn_constructor_kwargs={
+            "model_uri": model_ref,
+            "tracking_uri": tracking_uri,
+            "evidence_k": options.evidence_k,
+            "exact": options.exact,
+        },
         batch_size=options.batch_size,
         batch_format="pandas",
         concurrency=concurrency or max(1, available - 1),

@@ -1,0 +1,185 @@
+"""The cascade: the band's error budget, the student's files, and a transformer run that scores through it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from framing.cascade import Cascade, threshold_logits
+from framing.cascade.band import Band, fit_band, margins
+from framing.cascade.fit import choose_band, compare
+from framing.cascade.student import STUDENT_FILE, Student
+from framing.errors import ModelLoadError
+from framing.models.transformer import CascadeConfig
+
+
+def _wrong_decisions(margin: np.ndarray, teacher: np.ndarray, band: Band) -> np.ndarray:
+    """Per label: rows the band lets the student decide, where it decides against the teacher."""
+    off = (margin <= band.low) & teacher
+    on = (margin >= band.high) & ~teacher
+    return np.asarray(off.sum(axis=0) + on.sum(axis=0))
+
+
+def test_the_band_allows_at_most_the_budget_of_errors_per_side_and_contains_the_threshold() -> None:
+    rng = np.random.default_rng(0)
+    teacher_logit = rng.normal(size=(2000, 3)) * 3
+    margin = teacher_logit + rng.normal(size=teacher_logit.shape)  # a noisy student
+    teacher = teacher_logit >= 0
+    for budget in (0.0, 0.002, 0.01):
+        band = fit_band(margin, teacher, budget, multilabel=True)
+        assert (band.low <= 0).all() and (band.high >= 0).all()
+        wrong_low = ((margin <= band.low) & teacher).sum(axis=0)
+        wrong_high = ((margin >= band.high) & ~teacher).sum(axis=0)
+        assert (wrong_low <= int(budget * 2000)).all() and (wrong_high <= int(budget * 2000)).all()
+    wide = fit_band(margin, teacher, 0.01, multilabel=True)
+    narrow = fit_band(margin, teacher, 0.0, multilabel=True)
+    assert wide.decided(margin, True).mean() > narrow.decided(margin, True).mean() > 0
+
+
+def test_ties_at_the_edge_of_the_band_are_not_split() -> None:
+    """Rows with the same margin are decided alike, so a tie cannot smuggle an error past the budget."""
+    margin = np.array([[-3.0], [-2.0], [-2.0], [-1.0], [1.0]])
+    teacher = np.array([[False], [False], [True], [False], [True]])
+    band = fit_band(margin, teacher, budget=0.0, multilabel=True)
+    assert band.low[0] == -3.0
+    assert _wrong_decisions(margin, teacher, band).sum() == 0
+
+
+def test_a_multiclass_band_keeps_the_students_class_only_with_a_wide_enough_lead() -> None:
+    logits = np.array([[5.0, 0.0], [0.2, 0.0], [0.0, 4.0], [0.0, 0.1]])
+    same = np.array([[True], [False], [True], [True]])
+    band = fit_band(margins(logits, None), same, budget=0.0, multilabel=False)
+    assert band.decided(margins(logits, None), multilabel=False).tolist() == [True, False, True, False]
+
+
+class _Fixed:
+    """A student whose logits are given, to test the band choice without fitting anything."""
+
+    def __init__(self, logits: np.ndarray) -> None:
+        self._logits = logits
+
+    def logits(self, texts: list[str]) -> np.ndarray:
+        return self._logits
+
+
+def _choose(student_logits: np.ndarray, teacher_logits: np.ndarray, truth: np.ndarray) -> Cascade:
+    thresholds = np.full(truth.shape[1], 0.5)
+    cascade, _ = choose_band(
+        _Fixed(student_logits),  # type: ignore[arg-type]
+        student_logits,
+        teacher_logits,
+        truth,
+        thresholds,
+        1.0,
+        CascadeConfig(agreement=0.99, f1_tolerance=0.005),
+    )
+    return cascade
+
+
+def test_a_faithful_student_decides_most_rows_and_a_useless_one_hardly_any() -> None:
+    rng = np.random.default_rng(1)
+    teacher_logits = rng.normal(size=(1000, 2)) * 4
+    truth = teacher_logits >= 0
+    faithful = _choose(teacher_logits + rng.normal(scale=0.1, size=teacher_logits.shape), teacher_logits, truth)
+    noisy_student = teacher_logits + rng.normal(scale=0.1, size=teacher_logits.shape)
+    check = compare(faithful, noisy_student, teacher_logits, truth, np.full(2, 0.5))
+    assert check.escalation < 0.2 and check.agreement.min() >= 0.99
+    assert faithful.fitted["budget"] > 0
+    random_logits = rng.normal(size=teacher_logits.shape)
+    useless = _choose(random_logits, teacher_logits, truth)
+    assert compare(useless, random_logits, teacher_logits, truth, np.full(2, 0.5)).escalation > 0.95
+    contrary = _choose(-teacher_logits, teacher_logits, truth)  # always wrong: it may decide only a handful
+    check = compare(contrary, -teacher_logits, teacher_logits, truth, np.full(2, 0.5))
+    assert check.escalation > 0.97 and check.agreement.min() >= 0.99
+
+
+def test_thresholds_become_logit_cuts_with_the_temperature() -> None:
+    cuts = threshold_logits(np.array([0.5, 0.8]), temperature=2.0)
+    assert cuts is not None
+    assert cuts[0] == pytest.approx(0.0) and cuts[1] == pytest.approx(2.0 * np.log(4.0))
+    assert threshold_logits(None, 1.0) is None
+
+
+def test_the_student_reproduces_logits_and_round_trips_through_skops(tmp_path: Path) -> None:
+    texts = [f"the outlet {w} the story about {v}" for w in ("hid", "told", "wrote", "spun") for v in ("war", "aid")] * 3
+    logits = np.array([[3.0 if "spun" in t or "hid" in t else -3.0, 2.0 if "aid" in t else -2.0] for t in texts])
+    student = Student.fit(texts, logits)
+    predicted = student.logits(texts)
+    assert np.sign(predicted).tolist() == np.sign(logits).tolist()
+    student.save(tmp_path)
+    assert np.allclose(Student.load(tmp_path).logits(texts), predicted)
+
+
+def test_a_student_file_with_an_untrusted_type_is_refused(tmp_path: Path) -> None:
+    import skops.io as sio
+    from sklearn.pipeline import Pipeline
+
+    class Sneaky:
+        def fit(self, x: object, y: object = None) -> Sneaky:
+            return self
+
+        def transform(self, x: object) -> object:
+            return x
+
+    sio.dump(Pipeline([("features", Sneaky())]), tmp_path / STUDENT_FILE)
+    with pytest.raises(ModelLoadError, match="untrusted"):
+        Student.load(tmp_path)
+
+
+@pytest.fixture
+def cascade_run(tiny_transformer_overrides: list[str], mlflow_store: str, tmp_path: Path) -> tuple[str, dict[str, float]]:
+    """A tiny transformer run with its cascade, distilled on extra unlabelled paragraphs too."""
+    from framing.config import load_config
+    from framing.training import run_training
+
+    unlabelled = tmp_path / "unlabelled.jsonl"
+    rows = [
+        {"article_id": f"u{i}", "text": f"Officials met again to talk about aid and the talks number {i}."}
+        for i in range(30)
+    ]
+    unlabelled.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    result = run_training(load_config([*tiny_transformer_overrides, f"data.unlabelled={unlabelled}"]))
+    return result.model_uri, result.metrics
+
+
+def test_a_transformer_run_fits_logs_and_ships_its_cascade(cascade_run: tuple[str, dict[str, float]]) -> None:
+    from framing import load_model
+
+    model_uri, metrics = cascade_run
+    for name in ("validation", "test"):
+        for metric in ("agreement", "escalation", "f1_macro", "f1_macro_exact"):
+            assert 0.0 <= metrics[f"cascade/{name}/{metric}"] <= 1.0
+    assert metrics["cascade/distillation_rows"] > 30  # training rows plus the unlabelled ones
+    assert metrics["cascade/unlabelled_rejected"] == 0
+
+    predictor = load_model(model_uri)
+    exact = load_model(model_uri, exact=True)
+    assert predictor.cascade is not None and predictor.cascading and not exact.cascading
+    texts = [
+        "The outlet hid the story about the war.",
+        "Aid convoys reached the city after talks.",
+        "Officials met again to talk about aid.",
+        "Nothing happened today in the capital.",
+    ]
+    routed = predictor.predict(texts)
+    full = exact.predict(texts)
+    assert set(routed["decided_by"]) <= {"student", "transformer"}
+    assert (full["decided_by"] == "transformer").all()
+    escalated = (routed["decided_by"] == "transformer").to_numpy()
+    probability_columns = [c for c in full.columns if c.startswith("p_")]
+    assert np.allclose(routed.loc[escalated, probability_columns], full.loc[escalated, probability_columns])
+    assert predictor.fingerprint() != exact.fingerprint()  # a resumed scoring run cannot mix the two
+
+
+def test_the_cascade_can_be_turned_off(tiny_transformer_overrides: list[str], mlflow_store: str) -> None:
+    from framing import load_model
+    from framing.config import load_config
+    from framing.training import run_training
+
+    result = run_training(load_config([*tiny_transformer_overrides, "model.cascade.enabled=false"]))
+    assert not any(name.startswith("cascade/") for name in result.metrics)
+    predictor = load_model(result.model_uri)
+    assert predictor.cascade is None and "decided_by" not in predictor.predict(["Aid arrived."]).columns
