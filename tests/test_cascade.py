@@ -104,7 +104,9 @@ def test_thresholds_become_logit_cuts_with_the_temperature() -> None:
 
 
 def test_the_student_reproduces_logits_and_round_trips_through_skops(tmp_path: Path) -> None:
-    texts = [f"the outlet {w} the story about {v}" for w in ("hid", "told", "wrote", "spun") for v in ("war", "aid")] * 3
+    texts = [
+        f"the outlet {w} the story about {v}" for w in ("hid", "told", "wrote", "spun") for v in ("war", "aid")
+    ] * 3
     logits = np.array([[3.0 if "spun" in t or "hid" in t else -3.0, 2.0 if "aid" in t else -2.0] for t in texts])
     student = Student.fit(texts, logits)
     predicted = student.logits(texts)
@@ -130,7 +132,9 @@ def test_a_student_file_with_an_untrusted_type_is_refused(tmp_path: Path) -> Non
 
 
 @pytest.fixture
-def cascade_run(tiny_transformer_overrides: list[str], mlflow_store: str, tmp_path: Path) -> tuple[str, dict[str, float]]:
+def cascade_run(
+    tiny_transformer_overrides: list[str], mlflow_store: str, tmp_path: Path
+) -> tuple[str, dict[str, float]]:
     """A tiny transformer run with its cascade, distilled on extra unlabelled paragraphs too."""
     from framing.config import load_config
     from framing.training import run_training

@@ -8,7 +8,6 @@ only after checking that the file holds no type outside an explicit allowlist.
 
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -17,8 +16,9 @@ import numpy as np
 from pydantic import Field, field_validator
 
 from framing.config_base import ModelSettings
-from framing.errors import ConfigError, DataError, ModelLoadError
+from framing.errors import ConfigError, DataError
 from framing.models.base import Evidence, FitContext, ModelFamily, evidence_weight
+from framing.models.skops_files import dump_pipeline, load_pipeline
 
 if TYPE_CHECKING:
     from framing.data.dataset import LabelledSet
@@ -201,40 +201,13 @@ class TfidfClassifier:
         return {"config": self.config.model_dump(mode="json") if self.config else None}
 
     def save(self, directory: Path) -> None:
-        """Dump with skops, compressed, after slimming the vectorizers.
-
-        skops stores every numpy scalar as its own array entry, so a
-        vocabulary of numpy ints takes minutes to write; plain ints store as
-        one JSON object. ``stop_words_`` only records pruned terms and is not
-        needed to transform (scikit-learn documents deleting it). That JSON
-        object spells out a type for every vocabulary entry, so it is most of
-        an uncompressed file (59 of 63 MB for the default model); deflate
-        shrinks it about 20x. The load-time trusted-type check is unchanged.
-        """
-        import skops.io as sio
-
-        for _, vectorizer in self.pipeline.named_steps["features"].transformer_list:
-            vectorizer.vocabulary_ = {term: int(index) for term, index in vectorizer.vocabulary_.items()}
-            if hasattr(vectorizer, "stop_words_"):
-                del vectorizer.stop_words_
+        """Dump with skops (``skops_files``: plain-int vocabularies, deflated), coefficients as float32."""
         compact_coefficients(self.pipeline)
-        sio.dump(self.pipeline, directory / MODEL_FILE, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+        dump_pipeline(self.pipeline, directory / MODEL_FILE)
 
     @classmethod
     def load(cls, directory: Path, labels: list[str], task: str, settings: dict[str, Any]) -> TfidfClassifier:
         """Load with skops after an explicit trusted-type check; never unpickles."""
-        import skops.io as sio
-        from sklearn.pipeline import Pipeline
-
-        path = directory / MODEL_FILE
-        if not path.is_file():
-            raise ModelLoadError(f"{path}: model file not found")
-        untrusted = set(sio.get_untrusted_types(file=path))
-        refused = sorted(untrusted - EXTRA_TRUSTED_TYPES)
-        if refused:
-            raise ModelLoadError(f"{path}: refusing to load untrusted types {refused}")
-        pipeline = sio.load(path, trusted=sorted(untrusted))
-        if not isinstance(pipeline, Pipeline):
-            raise ModelLoadError(f"{path}: expected a scikit-learn Pipeline, found {type(pipeline).__name__}")
+        pipeline = load_pipeline(directory / MODEL_FILE, EXTRA_TRUSTED_TYPES)
         config = TfidfConfig.model_validate(settings["config"]) if settings.get("config") else None
         return cls(config, labels=labels, task=task, pipeline=pipeline)
