@@ -28,15 +28,17 @@ def slim_vectorizers(pipeline: Any) -> None:
             del vectorizer.stop_words_
 
 
-def dump_pipeline(pipeline: Any, path: Path) -> None:
-    """Write ``pipeline`` (with a ``features`` FeatureUnion of vectorizers) as a deflated skops file.
+def dump_pipeline(pipeline: Any, path: Path, slim: bool = True) -> None:
+    """Write ``pipeline`` as a deflated skops file, its vocabularies slimmed first (``slim``).
 
-    The vocabularies' JSON spells out a type for every entry, so it is most of
-    an uncompressed file; deflate shrinks it about 20x.
+    ``slim`` needs a ``features`` FeatureUnion of vocabulary vectorizers. The
+    vocabularies' JSON spells out a type for every entry, so it is most of an
+    uncompressed file; deflate shrinks it about 20x.
     """
     import skops.io as sio
 
-    slim_vectorizers(pipeline)
+    if slim:
+        slim_vectorizers(pipeline)
     sio.dump(pipeline, path, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
 
 

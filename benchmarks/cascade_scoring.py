@@ -1,0 +1,222 @@
+"""Scoring real paragraphs with a transformer model: the naive pipeline, --exact, the cascade, its student, TF-IDF.
+
+    python benchmarks/cascade_scoring.py --model runs:/<transformer run>/model [--tfidf runs:/<tfidf run>/model]
+        [--paragraphs 1024] [--chunk 256] [--end-to-end 2000] [--no-readme]
+
+Paragraphs are real: body paragraphs of the 400 unlabelled PTC articles
+(``$FRAMING_DATASETS/ptc-semeval2020/unlabelled-articles``), a seeded random
+sample. Every scorer runs in this one process on the same chunks, in turn, so
+that load on the machine falls on all alike; paragraphs/s is the total over
+the chunks. Agreement is the share of per-label decisions equal to
+``--exact``'s (the transformer as the model is configured), worst label and
+mean. Real-text F1 is macro-F1 on the real-text test split
+(data/framing_real), the same for every row. The end-to-end rows time
+``predict.py`` itself (reading, splitting, language identification, writing
+Parquet) on the first ``--end-to-end`` paragraphs of those articles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+from benchmarks._common import save
+
+Scorer = Callable[[list[str]], np.ndarray]  # texts -> per-label decisions
+
+
+def main() -> None:
+    args = _arguments()
+    import torch
+
+    from framing import load_model
+    from framing.config import load_config
+    from framing.data.dataset import load_splits
+    from framing.data.real_sources import datasets_root, ptc_paragraphs
+    from framing.package import model_folder
+
+    root = datasets_root(args.datasets)
+    corpus = [u.text for u in ptc_paragraphs(root, folders=("unlabelled-articles",))]
+    rng = np.random.default_rng(args.seed)
+    texts = [corpus[i] for i in rng.choice(len(corpus), size=min(args.paragraphs, len(corpus)), replace=False)]
+    test = load_splits(load_config(["data=framing_real"]).data).test
+    assert test is not None
+    scorers = _scorers(args, load_model, model_folder)
+    speeds = _interleaved(scorers, texts, args.chunk)
+    routed = load_model(args.model)
+    assert routed.cascade is not None
+    escalated = float(routed.cascade.route(texts, routed.thresholds)[1].mean())
+    reference = scorers["--exact, fp32"](texts)
+    truth = test.label_matrix(load_model(args.model).labels)
+    rows = []
+    for name, scorer in scorers.items():
+        decisions = scorer(texts)
+        rows.append(
+            {
+                "scorer": name,
+                "paragraphs_per_s": speeds[name],
+                "agreement_worst_label": float((decisions == reference).mean(axis=0).min()),
+                "agreement_mean": float((decisions == reference).mean()),
+                "test_f1_macro": _macro_f1(truth, scorer(list(test.texts))),
+                "escalation": escalated if name.startswith("cascade") else None,
+            }
+        )
+    if args.end_to_end:
+        rows.extend(_end_to_end(args, root / "ptc-semeval2020" / "unlabelled-articles"))
+    words = [len(t.split()) for t in texts]
+    machine = (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch threads {torch.get_num_threads()}"
+    )
+    results = {"model": args.model, "tfidf": args.tfidf, "paragraphs": len(texts), "machine": machine, "rows": rows}
+    save("cascade_scoring", results, _section(results, words, args), not args.no_readme)
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", required=True, help="a transformer model with a cascade")
+    parser.add_argument("--tfidf", default=None, help="a TF-IDF model for its row (optional)")
+    parser.add_argument("--paragraphs", type=int, default=1024)
+    parser.add_argument("--chunk", type=int, default=256)
+    parser.add_argument("--end-to-end", type=int, default=2000, help="paragraphs for the predict.py rows; 0: none")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--datasets", default=None, help="default: $FRAMING_DATASETS or ../shared/datasets")
+    parser.add_argument("--no-readme", action="store_true", help="print only; write neither JSON nor README")
+    return parser.parse_args()
+
+
+def _scorers(args: argparse.Namespace, load_model: Any, model_folder: Any) -> dict[str, Scorer]:
+    """Each scorer as texts -> decisions."""
+    from transformers import pipeline
+
+    from framing.models._torch_runtime import quiet_transformers
+    from framing.models.transformer_model import WEIGHTS_DIR
+
+    exact = load_model(args.model, exact=True)
+    exact_int8 = load_model(args.model, exact=True)
+    exact_int8.model.quantize()
+    cascade = load_model(args.model)
+    cascade_int8 = load_model(args.model)
+    cascade_int8.model.quantize()
+    if cascade.cascade is None:
+        raise SystemExit(f"{args.model} has no cascade (a transformer model trained with model.cascade.enabled)")
+    with quiet_transformers():
+        naive = pipeline(
+            "text-classification", model=str(model_folder(args.model) / WEIGHTS_DIR), top_k=None, device="cpu"
+        )
+    labels, temperature = exact.labels, exact.model.temperature
+
+    def run_naive(texts: list[str]) -> np.ndarray:
+        outputs = naive(texts, truncation=True)
+        scores = np.array([[{d["label"]: d["score"] for d in out}[label] for label in labels] for out in outputs])
+        logits = np.log(np.clip(scores, 1e-12, 1)) - np.log(np.clip(1 - scores, 1e-12, 1))
+        return exact.flags(1 / (1 + np.exp(-logits / temperature)))
+
+    def through(predictor: Any) -> Scorer:
+        return lambda texts: np.asarray(predictor.flags(predictor.decide(texts)[0]))
+
+    def student(texts: list[str]) -> np.ndarray:
+        return np.asarray(cascade.flags(cascade.cascade.route(texts, cascade.thresholds)[0]))
+
+    scorers: dict[str, Scorer] = {
+        "transformers.pipeline, defaults": run_naive,
+        "--exact, fp32": through(exact),
+        "--exact, int8": through(exact_int8),
+        "cascade, fp32 transformer": through(cascade),
+        "cascade, int8 transformer": through(cascade_int8),
+        "student alone": student,
+    }
+    if args.tfidf:
+        tfidf = load_model(args.tfidf)
+        scorers["TF-IDF model"] = lambda texts: np.asarray(tfidf.flags(tfidf.probabilities(texts)))
+    return scorers
+
+
+def _interleaved(scorers: dict[str, Scorer], texts: list[str], chunk: int) -> dict[str, float]:
+    """Paragraphs/s of each scorer, every chunk scored by each in turn (after one warm-up chunk)."""
+    for scorer in scorers.values():
+        scorer(texts[:16])
+    seconds = dict.fromkeys(scorers, 0.0)
+    for start in range(0, len(texts), chunk):
+        part = texts[start : start + chunk]
+        for name, scorer in scorers.items():
+            began = time.perf_counter()
+            scorer(part)
+            seconds[name] += time.perf_counter() - began
+    return {name: len(texts) / spent for name, spent in seconds.items()}
+
+
+def _macro_f1(truth: np.ndarray, decisions: np.ndarray) -> float:
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(truth, decisions, average="macro", zero_division=0))
+
+
+def _end_to_end(args: argparse.Namespace, articles: Path) -> list[dict[str, Any]]:
+    """``predict.py`` on real articles, default (cascade) and ``--exact``, one after the other."""
+    rows = []
+    root = Path(__file__).resolve().parents[1]
+    for name, extra in (("predict.py (cascade), end to end", []), ("predict.py --exact, end to end", ["--exact"])):
+        with tempfile.TemporaryDirectory() as folder:
+            command = [sys.executable, str(root / "predict.py"), "--model", args.model, "--input", str(articles)]
+            command += ["--output", str(Path(folder) / "scores.parquet"), "--limit", str(args.end_to_end)]
+            command += ["--evidence", "0", "--quiet", *extra]
+            began = time.perf_counter()
+            subprocess.run(command, check=True, capture_output=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+            spent = time.perf_counter() - began
+        rows.append({"scorer": name, "paragraphs_per_s": args.end_to_end / spent, "seconds": spent})
+    return rows
+
+
+def _cell(value: float | None, form: str) -> str:
+    return "" if value is None else format(value, form)
+
+
+def _section(results: dict[str, Any], words: list[int], args: argparse.Namespace) -> str:
+    rows = results["rows"]
+    naive = rows[0]["paragraphs_per_s"]
+    lines = [
+        "## Cascade scoring on real paragraphs (`cascade_scoring.py`)",
+        "",
+        "```",
+        f"python benchmarks/cascade_scoring.py --model {results['model']}"
+        + (f" --tfidf {results['tfidf']}" if results["tfidf"] else ""),
+        "```",
+        "",
+        f"{results['paragraphs']} real paragraphs of the unlabelled PTC articles ({min(words)}-{max(words)} words, "
+        f"median {int(np.median(words))}), chunks of {args.chunk} scored by each scorer in turn; "
+        f"{results['machine']}. Agreement: per-label decisions equal to `--exact` (fp32), worst label / mean. "
+        "F1: macro-F1 on the real-text test split (1,054 paragraphs). Escalation: share of paragraphs the cascade "
+        "sent to the transformer. End-to-end rows: `predict.py` itself over the articles (read, split, language, "
+        f"score, write Parquet; no evidence), first {args.end_to_end} paragraphs, timed alone (not interleaved).",
+        "",
+        "| scorer | paragraphs/s | vs pipeline | agreement with --exact | real-text macro-F1 | escalation |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        agreement = (
+            f"{row['agreement_worst_label']:.2%} / {row['agreement_mean']:.2%}" if "agreement_mean" in row else ""
+        )
+        escalated = row.get("escalation")
+        lines.append(
+            f"| {row['scorer']} | {row['paragraphs_per_s']:.1f} | {row['paragraphs_per_s'] / naive:.1f}x | "
+            f"{agreement} | {_cell(row.get('test_f1_macro'), '.3f')} | "
+            f"{_cell(escalated, '.1%')} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
