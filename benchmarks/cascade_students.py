@@ -184,7 +184,7 @@ class _StaticVectors:
     def _ids(self, texts: list[str]) -> list[list[int]]:
         return list(self.tokenizer(texts, add_special_tokens=False, truncation=True, max_length=512)["input_ids"])
 
-    def fit_transform(self, texts: list[str]) -> np.ndarray:
+    def fit_transform(self, texts: list[str], targets: object = None) -> np.ndarray:
         ids = self._ids(texts)
         counts = np.bincount(
             np.concatenate([np.asarray(i, dtype=np.int64) for i in ids if i]), minlength=len(self.vectors)

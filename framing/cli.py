@@ -122,6 +122,14 @@ def _print_metrics(metrics: dict[str, float], labels: list[str]) -> None:
         f"   (default 0.5 thresholds: micro {metrics[f'{split}/default/f1_micro']:.3f},"
         f" macro {metrics[f'{split}/default/f1_macro']:.3f})"
     )
+    cascade = f"cascade/{split}/"
+    if f"{cascade}escalation" in metrics:
+        print(
+            f"cascade (default scoring; predict --exact skips it): {metrics[f'{cascade}escalation']:.1%} of {split} "
+            f"paragraphs go to the transformer; decisions equal to the transformer's: worst label "
+            f"{metrics[f'{cascade}agreement']:.2%}, mean {metrics[f'{cascade}agreement_mean']:.2%}; macro F1 "
+            f"{metrics[f'{cascade}f1_macro']:.3f} against {metrics[f'{cascade}f1_macro_exact']:.3f}"
+        )
 
 
 def _predict(args: argparse.Namespace) -> int:

@@ -248,6 +248,16 @@ def describe_run(config: Config, splits: Splits, metrics: Mapping[str, float]) -
         cells = [with_interval(metrics, f"{prefix}{label}/{m}") for m in ("precision", "recall", "f1")]
         support = int(metrics.get(f"{prefix}{label}/support", 0))
         lines.append(f"| {label} | {' | '.join(cells)} | {support} |")
+    cascade = f"cascade/{split}/"
+    if cascade + "escalation" in metrics:
+        lines += [
+            "",
+            f"Cascade (the default scoring path; `predict.py --exact` skips it): on the {split} split "
+            f"{metrics[cascade + 'escalation']:.1%} of paragraphs go to the transformer, decisions equal the "
+            f"transformer's for {metrics[cascade + 'agreement']:.2%} of the worst label's paragraphs "
+            f"({metrics[cascade + 'agreement_mean']:.2%} over all labels), macro F1 "
+            f"{metrics[cascade + 'f1_macro']:.3f} against {metrics[cascade + 'f1_macro_exact']:.3f}.",
+        ]
     lines += ["", "**Data**", "", "| split | file | rows | articles |", "|---|---|---|---|"]
     for part in splits.all():
         lines.append(f"| {part.name} | `{part.path}` | {len(part)} | {len(set(part.groups))} |")

@@ -146,6 +146,10 @@ def cascade_run(
     ]
     unlabelled.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     result = run_training(load_config([*tiny_transformer_overrides, f"data.unlabelled={unlabelled}"]))
+    import mlflow
+
+    description = mlflow.get_run(result.run_id).data.tags["mlflow.note.content"]
+    assert "Cascade (the default scoring path" in description
     return result.model_uri, result.metrics
 
 
