@@ -1,7 +1,7 @@
 """Scoring real paragraphs with a transformer model: the naive pipeline, --exact, the cascade, its student, TF-IDF.
 
     python benchmarks/cascade_scoring.py --model runs:/<transformer run>/model [--tfidf runs:/<tfidf run>/model]
-        [--paragraphs 1024] [--chunk 256] [--end-to-end 2000] [--no-readme]
+        [--paragraphs 1024] [--chunk 256] [--end-to-end 20000] [--no-readme]
 
 Paragraphs are real: body paragraphs of the 400 unlabelled PTC articles
 (``$FRAMING_DATASETS/ptc-semeval2020/unlabelled-articles``), a seeded random
@@ -12,7 +12,7 @@ the chunks. Agreement is the share of per-label decisions equal to
 mean. Real-text F1 is macro-F1 on the real-text test split
 (data/framing_real), the same for every row. The end-to-end rows time
 ``predict.py`` itself (reading, splitting, language identification, writing
-Parquet) on the first ``--end-to-end`` paragraphs of those articles.
+Parquet) on at most ``--end-to-end`` paragraphs of those articles, with peak RSS.
 """
 
 from __future__ import annotations
@@ -90,7 +90,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--tfidf", default=None, help="a TF-IDF model for its row (optional)")
     parser.add_argument("--paragraphs", type=int, default=1024)
     parser.add_argument("--chunk", type=int, default=256)
-    parser.add_argument("--end-to-end", type=int, default=2000, help="paragraphs for the predict.py rows; 0: none")
+    parser.add_argument(
+        "--end-to-end", type=int, default=20_000, help="most paragraphs for the predict.py rows; 0: none"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--datasets", default=None, help="default: $FRAMING_DATASETS or ../shared/datasets")
     parser.add_argument("--no-readme", action="store_true", help="print only; write neither JSON nor README")
@@ -164,19 +166,44 @@ def _macro_f1(truth: np.ndarray, decisions: np.ndarray) -> float:
     return float(f1_score(truth, decisions, average="macro", zero_division=0))
 
 
+_MEASURED = """
+import resource, runpy, sys
+sys.argv = sys.argv[1:]
+try:
+    runpy.run_path(sys.argv[0], run_name="__main__")
+finally:
+    print(f"peak_rss_kib={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}", file=sys.stderr)
+"""
+
+
 def _end_to_end(args: argparse.Namespace, articles: Path) -> list[dict[str, Any]]:
-    """``predict.py`` on real articles, default (cascade) and ``--exact``, one after the other."""
+    """``predict.py`` on real articles, default (cascade) and ``--exact``, one after the other, with peak RSS."""
     rows = []
     root = Path(__file__).resolve().parents[1]
     for name, extra in (("predict.py (cascade), end to end", []), ("predict.py --exact, end to end", ["--exact"])):
         with tempfile.TemporaryDirectory() as folder:
-            command = [sys.executable, str(root / "predict.py"), "--model", args.model, "--input", str(articles)]
-            command += ["--output", str(Path(folder) / "scores.parquet"), "--limit", str(args.end_to_end)]
+            output = Path(folder) / "scores.parquet"
+            command = [sys.executable, "-c", _MEASURED, str(root / "predict.py"), "--model", args.model]
+            command += ["--input", str(articles), "--output", str(output), "--limit", str(args.end_to_end)]
             command += ["--evidence", "0", "--quiet", *extra]
             began = time.perf_counter()
-            subprocess.run(command, check=True, capture_output=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+            done = subprocess.run(
+                command, check=True, capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"}
+            )
             spent = time.perf_counter() - began
-        rows.append({"scorer": name, "paragraphs_per_s": args.end_to_end / spent, "seconds": spent})
+            import pyarrow.parquet as pq
+
+            scored = pq.read_metadata(output).num_rows
+        peak = int(done.stderr.rsplit("peak_rss_kib=", 1)[1].split()[0]) / 1024
+        rows.append(
+            {
+                "scorer": name,
+                "paragraphs_per_s": scored / spent,
+                "seconds": spent,
+                "paragraphs": scored,
+                "peak_rss_mib": peak,
+            }
+        )
     return rows
 
 
@@ -200,10 +227,11 @@ def _section(results: dict[str, Any], words: list[int], args: argparse.Namespace
         f"{results['machine']}. Agreement: per-label decisions equal to `--exact` (fp32), worst label / mean. "
         "F1: macro-F1 on the real-text test split (1,054 paragraphs). Escalation: share of paragraphs the cascade "
         "sent to the transformer. End-to-end rows: `predict.py` itself over the articles (read, split, language, "
-        f"score, write Parquet; no evidence), first {args.end_to_end} paragraphs, timed alone (not interleaved).",
+        f"score, write Parquet; no evidence), up to {args.end_to_end:,} paragraphs, timed alone (not interleaved, "
+        "start-up included) with the process's peak RSS.",
         "",
-        "| scorer | paragraphs/s | vs pipeline | agreement with --exact | real-text macro-F1 | escalation |",
-        "|---|---|---|---|---|---|",
+        "| scorer | paragraphs/s | vs pipeline | agreement with --exact | real-text macro-F1 | escalation | peak RSS |",
+        "|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         agreement = (
@@ -213,7 +241,9 @@ def _section(results: dict[str, Any], words: list[int], args: argparse.Namespace
         lines.append(
             f"| {row['scorer']} | {row['paragraphs_per_s']:.1f} | {row['paragraphs_per_s'] / naive:.1f}x | "
             f"{agreement} | {_cell(row.get('test_f1_macro'), '.3f')} | "
-            f"{_cell(escalated, '.1%')} |"
+            f"{_cell(escalated, '.1%')} | "
+            + ("" if "peak_rss_mib" not in row else f"{row['peak_rss_mib']:,.0f} MiB")
+            + " |"
         )
     return "\n".join(lines) + "\n"
 
