@@ -22,7 +22,7 @@ class CascadeConfig(StrictConfig):
         default=True, description="Fit a cascade in the training run and score through it (predict --exact skips it)."
     )
     agreement: float = Field(
-        default=0.99,
+        default=0.992,
         gt=0.5,
         le=1.0,
         description="Least share of validation rows, per label, where the cascade decides as the transformer.",
