@@ -166,13 +166,11 @@ def _macro_f1(truth: np.ndarray, decisions: np.ndarray) -> float:
     return float(f1_score(truth, decisions, average="macro", zero_division=0))
 
 
+# Runs a command and reports its peak RSS (the largest of the processes it waited for).
 _MEASURED = """
-import resource, runpy, sys
-sys.argv = sys.argv[1:]
-try:
-    runpy.run_path(sys.argv[0], run_name="__main__")
-finally:
-    print(f"peak_rss_kib={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}", file=sys.stderr)
+import resource, subprocess, sys
+subprocess.run(sys.argv[1:], check=True)
+print(f"peak_rss_kib={resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}", file=sys.stderr)
 """
 
 
@@ -183,7 +181,7 @@ def _end_to_end(args: argparse.Namespace, articles: Path) -> list[dict[str, Any]
     for name, extra in (("predict.py (cascade), end to end", []), ("predict.py --exact, end to end", ["--exact"])):
         with tempfile.TemporaryDirectory() as folder:
             output = Path(folder) / "scores.parquet"
-            command = [sys.executable, "-c", _MEASURED, str(root / "predict.py"), "--model", args.model]
+            command = [sys.executable, "-c", _MEASURED, sys.executable, str(root / "predict.py"), "--model", args.model]
             command += ["--input", str(articles), "--output", str(output), "--limit", str(args.end_to_end)]
             command += ["--evidence", "0", "--quiet", *extra]
             began = time.perf_counter()
