@@ -191,3 +191,20 @@ def test_the_cascade_can_be_turned_off(tiny_transformer_overrides: list[str], ml
     assert not any(name.startswith("cascade/") for name in result.metrics)
     predictor = load_model(result.model_uri)
     assert predictor.cascade is None and "decided_by" not in predictor.predict(["Aid arrived."]).columns
+
+
+def test_a_scoring_run_cannot_be_resumed_past_or_through_the_cascade(
+    cascade_run: tuple[str, dict[str, float]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from framing.cli import main
+
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(json.dumps({"article_id": "a", "text": "Aid convoys reached the city after talks."}) + "\n")
+    output = tmp_path / "scores.jsonl"
+    command = ["predict", "--model", cascade_run[0], "--input", str(corpus), "--output", str(output), "--quiet"]
+    assert main([*command, "--languages", "any"]) == 0
+    rows = [json.loads(line) for line in output.read_text().splitlines()]
+    assert rows[0]["decided_by"] in {"student", "transformer"}
+    capsys.readouterr()
+    assert main([*command, "--languages", "any", "--exact"]) == 2
+    assert "--exact" in capsys.readouterr().err

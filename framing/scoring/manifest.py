@@ -95,5 +95,8 @@ class Manifest:
                 f"model {other.model_uri!r} is not the model of that run ({self.model_uri!r}): " + ", ".join(changed)
             ]
         if self.model_fingerprint != other.model_fingerprint:
-            return [f"model {other.model_uri!r} is not the model of that run ({self.model_uri!r})"]
+            return [
+                f"model {other.model_uri!r} would not score as that run's ({self.model_uri!r}) did: its labels, "
+                "thresholds or settings differ, or one run used --exact and the other a transformer's cascade"
+            ]
         return []
