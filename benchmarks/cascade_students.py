@@ -213,10 +213,15 @@ def _measure(
     logits: dict[str, np.ndarray],
     truth: dict[str, np.ndarray],
 ) -> dict[str, Any]:
+    from framing.cascade import probabilities_from_logits
     from framing.cascade.fit import choose_band, compare
     from framing.models.transformer import CascadeConfig
 
     thresholds, temperature = teacher.thresholds, teacher.model.temperature
+    exact = {
+        split: probabilities_from_logits(logits[split], temperature, True)
+        for split in ("validation", "test", "unlabelled")
+    }
     estimates = {split: candidate(texts[split]) for split in ("validation", "test")}
     started = time.perf_counter()
     estimates["unlabelled"] = candidate(texts["unlabelled"])
@@ -225,15 +230,15 @@ def _measure(
     cascade, fitted = choose_band(
         None,  # type: ignore[arg-type]
         estimates["validation"],
-        logits["validation"],
+        exact["validation"],
         truth["validation"],
         thresholds,
         temperature,
         settings,
     )
-    test = compare(cascade, estimates["test"], logits["test"], truth["test"], thresholds)
+    test = compare(cascade, estimates["test"], exact["test"], truth["test"], thresholds)
     unlabelled_truth = np.zeros_like(logits["unlabelled"], dtype=bool)
-    unlabelled = compare(cascade, estimates["unlabelled"], logits["unlabelled"], unlabelled_truth, thresholds)
+    unlabelled = compare(cascade, estimates["unlabelled"], exact["unlabelled"], unlabelled_truth, thresholds)
     return {
         "candidate": name,
         "budget": cascade.fitted["budget"],

@@ -30,7 +30,7 @@ from framing.data.splits import check_no_cross_split_duplicates, deduplicate_spl
 from framing.errors import ConfigError, DataError
 from framing.evaluation import compute_metrics, error_analysis
 from framing.languages import training_record
-from framing.models.base import FitContext, StopSignal, TextClassifier, build_model, model_family
+from framing.models.base import FitContext, StopSignal, build_model, model_family
 from framing.package import Predictor
 from framing.plots import confusion_matrices, pr_curves
 from framing.results import log_description, log_test_predictions, split_intervals
@@ -120,11 +120,15 @@ def check_trainable(config: Config, splits: Splits) -> None:
 
 
 def _evaluate_split(
-    logger: tracking.RunLogger, predictor: Predictor, split: LabelledSet, labels: list[str], config: Config
+    logger: tracking.RunLogger,
+    predictor: Predictor,
+    split: LabelledSet,
+    probabilities: np.ndarray,
+    labels: list[str],
+    config: Config,
 ) -> dict[str, float]:
     """Metrics at the default and the tuned thresholds, plus figures and error table."""
     y_true = split.label_matrix(labels)
-    probabilities = predictor.model.predict_proba(split.texts)
     default = None if predictor.task == "multiclass" else np.full(len(labels), config.train.default_threshold)
     results: dict[str, float] = {}
     for mode, thresholds in (("default", default), ("tuned", predictor.thresholds)):
@@ -174,13 +178,15 @@ def run_training(config: Config) -> TrainingResult:
         context.stop = stop
         model.fit(splits.train, splits.validation, context)
         logger.log_metrics({"train/seconds": time.perf_counter() - started})
-        thresholds = _thresholds(logger, config, model, splits.validation, labels)
+        held_out = [splits.validation] + ([splits.test] if splits.test else [])
+        probabilities = {split.name: model.predict_proba(split.texts) for split in held_out}  # one pass each
+        thresholds = _thresholds(logger, config, splits.validation, probabilities["validation"], labels)
         predictor = Predictor(model=model, thresholds=thresholds, training=training_record(splits))
 
         metrics: dict[str, float] = {}
-        for split in [splits.validation] + ([splits.test] if splits.test else []):
-            metrics.update(_evaluate_split(logger, predictor, split, labels, config))
-        metrics.update(_fit_cascade(predictor, config, splits))
+        for split in held_out:
+            metrics.update(_evaluate_split(logger, predictor, split, probabilities[split.name], labels, config))
+        metrics.update(_fit_cascade(predictor, config, splits, probabilities))
         logger.log_metrics(metrics)
         log_description(logger, config, splits, metrics)
         result = _publish(logger, config, predictor, splits.validation.texts[:3], metrics, stop)
@@ -189,7 +195,9 @@ def run_training(config: Config) -> TrainingResult:
     return result
 
 
-def _fit_cascade(predictor: Predictor, config: Config, splits: Splits) -> dict[str, float]:
+def _fit_cascade(
+    predictor: Predictor, config: Config, splits: Splits, probabilities: dict[str, np.ndarray]
+) -> dict[str, float]:
     """A transformer's fast scoring path (``framing.cascade``), fitted on train and validation, checked on test.
 
     The metrics above are the transformer's own (``--exact``); ``cascade/...``
@@ -210,11 +218,18 @@ def _fit_cascade(predictor: Predictor, config: Config, splits: Splits) -> dict[s
         metrics["cascade/unlabelled_rejected"] = float(rejected)
     model: Any = predictor.model
     cascade, fitted = fit_cascade(
-        model, predictor.thresholds, splits.train, splits.validation, settings, unlabelled, config.seed
+        model,
+        predictor.thresholds,
+        splits.train,
+        splits.validation,
+        probabilities["validation"],
+        settings,
+        unlabelled,
+        config.seed,
     )
     metrics.update(fitted)
     if splits.test is not None:
-        metrics.update(check_on(cascade, model, splits.test, predictor.thresholds))
+        metrics.update(check_on(cascade, splits.test, probabilities["test"], model.labels, predictor.thresholds))
     predictor.cascade = cascade
     return metrics
 
@@ -246,7 +261,11 @@ def _log_data(logger: tracking.RunLogger, config: Config, splits: Splits) -> Non
 
 
 def _thresholds(
-    logger: tracking.RunLogger, config: Config, model: TextClassifier, validation: LabelledSet, labels: list[str]
+    logger: tracking.RunLogger,
+    config: Config,
+    validation: LabelledSet,
+    probabilities: np.ndarray,
+    labels: list[str],
 ) -> np.ndarray | None:
     """Per-label thresholds of a multi-label model (tuned on validation unless turned off); None for multi-class."""
     if config.data.task != "multilabel":
@@ -255,7 +274,7 @@ def _thresholds(
     if config.train.tune_thresholds:
         thresholds = tune_thresholds(
             validation.label_matrix(labels),
-            model.predict_proba(validation.texts),
+            probabilities,
             default=config.train.default_threshold,
             low=config.train.min_threshold,
             high=config.train.max_threshold,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy.special import expit
 
 from framing.cascade import Cascade, threshold_logits
 from framing.cascade.band import Band, fit_band, margins
@@ -70,7 +71,7 @@ def _choose(student_logits: np.ndarray, teacher_logits: np.ndarray, truth: np.nd
     cascade, _ = choose_band(
         _Fixed(student_logits),  # type: ignore[arg-type]
         student_logits,
-        teacher_logits,
+        expit(teacher_logits),
         truth,
         thresholds,
         1.0,
@@ -85,14 +86,15 @@ def test_a_faithful_student_decides_most_rows_and_a_useless_one_hardly_any() -> 
     truth = teacher_logits >= 0
     faithful = _choose(teacher_logits + rng.normal(scale=0.1, size=teacher_logits.shape), teacher_logits, truth)
     noisy_student = teacher_logits + rng.normal(scale=0.1, size=teacher_logits.shape)
-    check = compare(faithful, noisy_student, teacher_logits, truth, np.full(2, 0.5))
+    teacher = expit(teacher_logits)  # the transformer's probabilities, temperature 1
+    check = compare(faithful, noisy_student, teacher, truth, np.full(2, 0.5))
     assert check.escalation < 0.2 and check.agreement.min() >= 0.99
     assert faithful.fitted["budget"] > 0
     random_logits = rng.normal(size=teacher_logits.shape)
     useless = _choose(random_logits, teacher_logits, truth)
-    assert compare(useless, random_logits, teacher_logits, truth, np.full(2, 0.5)).escalation > 0.95
+    assert compare(useless, random_logits, teacher, truth, np.full(2, 0.5)).escalation > 0.95
     contrary = _choose(-teacher_logits, teacher_logits, truth)  # always wrong: it may decide only a handful
-    check = compare(contrary, -teacher_logits, teacher_logits, truth, np.full(2, 0.5))
+    check = compare(contrary, -teacher_logits, teacher, truth, np.full(2, 0.5))
     assert check.escalation > 0.97 and check.agreement.min() >= 0.99
 
 

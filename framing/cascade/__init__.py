@@ -34,6 +34,12 @@ def threshold_logits(thresholds: np.ndarray | None, temperature: float) -> np.nd
     return temperature * np.log(clipped / (1 - clipped))
 
 
+def probabilities_from_logits(logits: np.ndarray, temperature: float, multilabel: bool) -> np.ndarray:
+    """Sigmoid (multi-label) or softmax (multi-class) of temperature-scaled logits, in numpy."""
+    scaled = logits / temperature
+    return np.asarray(expit(scaled) if multilabel else softmax(scaled, axis=1))
+
+
 @dataclass
 class Cascade:
     """The student, its band and what the band was fitted to hold (``fitted``: budget, agreement, escalation)."""
@@ -48,9 +54,7 @@ class Cascade:
         """The student's probabilities and which rows the transformer must score instead."""
         logits = self.student.logits(texts)
         decided = self.band.decided(margins(logits, threshold_logits(thresholds, self.temperature)), self.multilabel)
-        scaled = logits / self.temperature
-        probabilities = expit(scaled) if self.multilabel else softmax(scaled, axis=1)
-        return probabilities, ~decided
+        return probabilities_from_logits(logits, self.temperature, self.multilabel), ~decided
 
     def settings(self) -> dict[str, Any]:
         """What ``framing.json`` records: the band and its fitted measurements."""
@@ -72,4 +76,4 @@ class Cascade:
         )
 
 
-__all__ = ["CASCADE_DIR", "Cascade", "threshold_logits"]
+__all__ = ["CASCADE_DIR", "Cascade", "probabilities_from_logits", "threshold_logits"]

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from framing.cascade import Cascade, threshold_logits
+from framing.cascade import Cascade, probabilities_from_logits, threshold_logits
 from framing.cascade.band import Band, fit_band, margins
 from framing.cascade.student import Student
 from framing.thresholds import apply_thresholds
@@ -58,27 +58,20 @@ class CascadeCheck:
         return found
 
 
-def _probabilities(logits: np.ndarray, temperature: float, multilabel: bool) -> np.ndarray:
-    from scipy.special import expit, softmax
-
-    return expit(logits / temperature) if multilabel else softmax(logits / temperature, axis=1)
-
-
 def compare(
     cascade: Cascade,
     student_logits: np.ndarray,
-    teacher_logits: np.ndarray,
+    teacher: np.ndarray,
     truth: np.ndarray,
     thresholds: np.ndarray | None,
 ) -> CascadeCheck:
-    """What the cascade decides on these rows, next to the transformer alone."""
+    """What the cascade decides on these rows, next to the transformer alone (``teacher``: its probabilities)."""
     from sklearn.metrics import f1_score
 
     task = "multilabel" if cascade.multilabel else "multiclass"
     cuts = threshold_logits(thresholds, cascade.temperature)
     escalated = ~cascade.band.decided(margins(student_logits, cuts), cascade.multilabel)
-    teacher = _probabilities(teacher_logits, cascade.temperature, cascade.multilabel)
-    student = _probabilities(student_logits, cascade.temperature, cascade.multilabel)
+    student = probabilities_from_logits(student_logits, cascade.temperature, cascade.multilabel)
     exact_flags = apply_thresholds(teacher, thresholds, task)
     flags = apply_thresholds(np.where(escalated[:, None], teacher, student), thresholds, task)
     return CascadeCheck(
@@ -89,10 +82,14 @@ def compare(
     )
 
 
-def _band_for(budget: float, student_logits: np.ndarray, teacher_logits: np.ndarray, cuts: np.ndarray | None) -> Band:
+def _band_for(
+    budget: float, student_logits: np.ndarray, teacher: np.ndarray, thresholds: np.ndarray | None, temperature: float
+) -> Band:
+    cuts = threshold_logits(thresholds, temperature)
     if cuts is not None:
-        return fit_band(margins(student_logits, cuts), teacher_logits >= cuts, budget, multilabel=True)
-    same = (student_logits.argmax(axis=1) == teacher_logits.argmax(axis=1))[:, None]
+        flags = apply_thresholds(teacher, thresholds, "multilabel")
+        return fit_band(margins(student_logits, cuts), flags, budget, multilabel=True)
+    same = (student_logits.argmax(axis=1) == teacher.argmax(axis=1))[:, None]
     return fit_band(margins(student_logits, None), same, budget, multilabel=False)
 
 
@@ -105,15 +102,20 @@ def choose_band(
     temperature: float,
     settings: CascadeConfig,
 ) -> tuple[Cascade, CascadeCheck]:
-    """The widest band of ``BUDGETS`` that holds ``settings``' agreement and F1 on validation."""
+    """The widest band of ``BUDGETS`` that holds ``settings``' agreement and F1 on validation.
+
+    ``validation_teacher`` holds the transformer's probabilities on the validation rows.
+    """
     multilabel = thresholds is not None
-    cuts = threshold_logits(thresholds, temperature)
     closed = Band(np.full(truth.shape[1], -np.inf), np.full(truth.shape[1], np.inf))
     best = Cascade(student, closed, temperature, multilabel, {"budget": -1.0})
     best_check = compare(best, validation_student, validation_teacher, truth, thresholds)
     for budget in BUDGETS:
         candidate = Cascade(
-            student, _band_for(budget, validation_student, validation_teacher, cuts), temperature, multilabel
+            student,
+            _band_for(budget, validation_student, validation_teacher, thresholds, temperature),
+            temperature,
+            multilabel,
         )
         check = compare(candidate, validation_student, validation_teacher, truth, thresholds)
         holds = check.agreement.min() >= settings.agreement and check.f1 >= check.f1_exact - settings.f1_tolerance
@@ -157,11 +159,15 @@ def fit_cascade(
     thresholds: np.ndarray | None,
     train: LabelledSet,
     validation: LabelledSet,
+    validation_probabilities: np.ndarray,
     settings: CascadeConfig,
     unlabelled: Sequence[str] = (),
     seed: int = 0,
 ) -> tuple[Cascade, dict[str, float]]:
-    """Distil the student, fit its band on validation, and return both with the run's ``cascade/`` metrics."""
+    """Distil the student, fit its band on validation, and return both with the run's ``cascade/`` metrics.
+
+    ``validation_probabilities`` are the transformer's on ``validation``, as the run already computed them.
+    """
     started = time.perf_counter()
     distil_texts = list(train.texts) + list(unlabelled)
     student = Student.fit(distil_texts, model.logits(distil_texts), seed=seed)
@@ -169,7 +175,7 @@ def fit_cascade(
     cascade, check = choose_band(
         student,
         student.logits(validation.texts),
-        model.logits(validation.texts),
+        validation_probabilities,
         truth,
         thresholds,
         model.temperature,
@@ -187,17 +193,17 @@ def fit_cascade(
 
 
 def check_on(
-    cascade: Cascade, model: TransformerClassifier, split: LabelledSet, thresholds: np.ndarray | None
+    cascade: Cascade,
+    split: LabelledSet,
+    probabilities: np.ndarray,
+    labels: Sequence[str],
+    thresholds: np.ndarray | None,
 ) -> dict[str, float]:
-    """The cascade against the transformer on a split it was not fitted on (the test split)."""
+    """The cascade against the transformer (its ``probabilities``) on a split it was not fitted on (test)."""
     check = compare(
-        cascade,
-        cascade.student.logits(split.texts),
-        model.logits(split.texts),
-        split.label_matrix(model.labels),
-        thresholds,
+        cascade, cascade.student.logits(split.texts), probabilities, split.label_matrix(list(labels)), thresholds
     )
-    return check.metrics(f"cascade/{split.name}", model.labels)
+    return check.metrics(f"cascade/{split.name}", labels)
 
 
 __all__ = ["BUDGETS", "CascadeCheck", "check_on", "choose_band", "compare", "fit_cascade", "unlabelled_paragraphs"]
