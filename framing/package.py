@@ -73,6 +73,7 @@ class Predictor:
     training: dict[str, Any] = field(default_factory=dict)
     cascade: Cascade | None = None
     exact: bool = False
+    _escalation: TextClassifier | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def labels(self) -> list[str]:
@@ -100,8 +101,20 @@ class Predictor:
         probabilities, escalated = self.cascade.route(texts, self.thresholds)
         if escalated.any():
             chosen = np.flatnonzero(escalated)
-            probabilities[chosen] = self.model.predict_proba([texts[i] for i in chosen])
+            probabilities[chosen] = self.escalation_model().predict_proba([texts[i] for i in chosen])
         return probabilities, escalated
+
+    def escalation_model(self) -> TextClassifier:
+        """What scores the paragraphs the cascade sends on: the model, or its faster copy on this machine."""
+        if self._escalation is None:
+            for_escalation = getattr(self.model, "for_escalation", None)
+            self._escalation = for_escalation() if for_escalation else self.model
+        return self._escalation
+
+    def escalation_precision(self) -> str:
+        """``bf16`` or ``fp32``: the precision of the escalated paragraphs' scores on this machine."""
+        precision = getattr(self.model, "escalation_precision", None)
+        return precision() if precision else "fp32"
 
     def flags(self, probabilities: np.ndarray) -> np.ndarray:
         return apply_thresholds(probabilities, self.thresholds, self.task)
@@ -116,7 +129,11 @@ class Predictor:
             "labels": self.labels,
             "thresholds": None if self.thresholds is None else [round(float(t), 8) for t in self.thresholds],
             "settings": self.model.settings(),
-            **({"cascade": self.cascade.settings()} if self.cascading and self.cascade else {}),
+            **(
+                {"cascade": self.cascade.settings(), "escalation_precision": self.escalation_precision()}
+                if self.cascading and self.cascade
+                else {}
+            ),
         }
         return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
 

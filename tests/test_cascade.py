@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+import torch
 from scipy.special import expit
 
 from framing.cascade import Cascade, threshold_logits
@@ -147,7 +149,10 @@ def cascade_run(
         for i in range(30)
     ]
     unlabelled.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    result = run_training(load_config([*tiny_transformer_overrides, f"data.unlabelled={unlabelled}"]))
+    # fp32 escalation, so that escalated rows equal --exact on any CPU; bf16 has its own test.
+    fp32 = "model.cascade.transformer_precision=fp32"
+    overrides = [*tiny_transformer_overrides, f"data.unlabelled={unlabelled}", fp32]
+    result = run_training(load_config(overrides))
     import mlflow
 
     description = mlflow.get_run(result.run_id).data.tags["mlflow.note.content"]
@@ -182,6 +187,39 @@ def test_a_transformer_run_fits_logs_and_ships_its_cascade(cascade_run: tuple[st
     probability_columns = [c for c in full.columns if c.startswith("p_")]
     assert np.allclose(routed.loc[escalated, probability_columns], full.loc[escalated, probability_columns])
     assert predictor.fingerprint() != exact.fingerprint()  # a resumed scoring run cannot mix the two
+
+
+def _with_escalation_precision(predictor: Any, precision: str) -> Any:
+    config = predictor.model.config
+    cascade = config.cascade.model_copy(update={"transformer_precision": precision})
+    predictor.model.config = config.model_copy(update={"cascade": cascade})
+    predictor._escalation = None
+    return predictor
+
+
+def test_escalated_paragraphs_may_score_in_bf16_while_exact_and_evidence_stay_fp32(
+    cascade_run: tuple[str, dict[str, float]],
+) -> None:
+    from framing import load_model
+
+    fp32 = _with_escalation_precision(load_model(cascade_run[0]), "fp32")
+    bf16 = _with_escalation_precision(load_model(cascade_run[0]), "bf16")
+    exact = _with_escalation_precision(load_model(cascade_run[0], exact=True), "bf16")
+    assert fp32.escalation_precision() == "fp32" and bf16.escalation_precision() == "bf16"
+    assert fp32.escalation_model() is fp32.model
+    fast = bf16.escalation_model()
+    assert next(fast.model.parameters()).dtype == torch.bfloat16
+    assert next(bf16.model.model.parameters()).dtype == torch.float32  # the trained weights stay as they are
+    texts = ["The outlet hid the story about the war.", "Aid convoys reached the city after talks."] * 3
+    exact_probabilities = exact.probabilities(texts)
+    assert np.array_equal(exact_probabilities, fp32.model.predict_proba(texts))  # --exact ignores the setting
+    bf16_probabilities = fast.predict_proba(texts)
+    assert not np.array_equal(bf16_probabilities, exact_probabilities)
+    assert np.allclose(bf16_probabilities, exact_probabilities, atol=0.02)
+    evidence = bf16.predict_with_evidence(texts, k=2)["evidence"]
+    assert all(isinstance(cell, dict) for cell in evidence)
+    # a resumed scoring run cannot mix bf16 and fp32 scores, nor cascade and exact
+    assert len({fp32.fingerprint(), bf16.fingerprint(), exact.fingerprint()}) == 3
 
 
 def test_the_cascade_can_be_turned_off(tiny_transformer_overrides: list[str], mlflow_store: str) -> None:

@@ -68,6 +68,15 @@ def pick_precision(requested: str, device: torch.device) -> torch.dtype:
     return torch.float16
 
 
+def cpu_multiplies_bf16() -> bool:
+    """Whether this CPU has bf16 matrix instructions (AMX tiles or AVX512-BF16).
+
+    Without them torch emulates bf16 on the CPU, which is slower than fp32.
+    """
+    checks = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
+    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in checks)
+
+
 def autocast(device: torch.device, dtype: torch.dtype) -> contextlib.AbstractContextManager[Any]:
     if dtype == torch.float32:
         return contextlib.nullcontext()

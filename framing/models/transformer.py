@@ -33,6 +33,14 @@ class CascadeConfig(StrictConfig):
     max_unlabelled: int = Field(
         default=20_000, ge=0, description="Most paragraphs of data.unlabelled the student is distilled on."
     )
+    transformer_precision: Literal["auto", "fp32", "bf16"] = Field(
+        default="auto",
+        description=(
+            "Weights of the transformer for the paragraphs the cascade sends on, on a CPU. auto: bf16 where the "
+            "CPU multiplies bf16 natively (AMX or AVX512-BF16), else fp32. predict --exact always uses the "
+            "trained weights."
+        ),
+    )
 
 
 class TransformerConfig(ModelSettings):

@@ -418,6 +418,35 @@ class TransformerClassifier:
             classifier.quantize()
         return classifier
 
+    def escalation_precision(self) -> str:
+        """The precision a cascade's escalated paragraphs are scored in: ``bf16`` or ``fp32`` (as trained).
+
+        bf16 weights only on a CPU that multiplies bf16 natively, and never on
+        top of int8 quantization or on a GPU (which already runs its own precision).
+        """
+        wanted = self.config.cascade.transformer_precision
+        if wanted == "fp32" or self.device.type != "cpu" or self._explainer is not None:
+            return "fp32"
+        if wanted == "bf16" or rt.cpu_multiplies_bf16():
+            return "bf16"
+        return "fp32"
+
+    def for_escalation(self) -> TransformerClassifier:
+        """The classifier that scores what a cascade sends on: a bf16 copy where that is the precision, else self.
+
+        Measured on real paragraphs (benchmarks/README.md), bf16 weights on a CPU
+        with AMX score faster with the same per-label decisions as fp32 on
+        nearly every paragraph; the fp32 model stays for ``--exact`` and evidence.
+        """
+        if self.escalation_precision() == "fp32":
+            return self
+        import copy
+
+        fast = copy.copy(self)
+        fast.model = copy.deepcopy(self.model).to(torch.bfloat16)
+        fast._explainer = self.model
+        return fast
+
     def quantize(self) -> None:
         """int8 dynamic quantization for CPU inference; the fp32 model is kept for evidence.
 

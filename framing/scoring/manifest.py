@@ -97,6 +97,8 @@ class Manifest:
         if self.model_fingerprint != other.model_fingerprint:
             return [
                 f"model {other.model_uri!r} would not score as that run's ({self.model_uri!r}) did: its labels, "
-                "thresholds or settings differ, or one run used --exact and the other a transformer's cascade"
+                "thresholds or settings differ, one run used --exact and the other a transformer's cascade, or the "
+                "cascade's transformer ran in another precision (bf16 on a CPU with AMX or AVX512-BF16, else fp32; "
+                "model.cascade.transformer_precision)"
             ]
         return []
