@@ -1,7 +1,7 @@
 """Scoring real paragraphs with a transformer model: the naive pipeline, --exact, the cascade, its student, TF-IDF.
 
     python benchmarks/cascade_scoring.py --model runs:/<transformer run>/model [--tfidf runs:/<tfidf run>/model]
-        [--paragraphs 1024] [--chunk 256] [--end-to-end 20000] [--no-readme]
+        [--paragraphs 1024] [--agreement-paragraphs 4096] [--chunk 256] [--end-to-end 20000] [--no-readme]
 
 Paragraphs are real: body paragraphs of the 400 unlabelled PTC articles
 (``$FRAMING_DATASETS/ptc-semeval2020/unlabelled-articles``), a seeded random
@@ -9,10 +9,11 @@ sample. Every scorer runs in this one process on the same chunks, in turn, so
 that load on the machine falls on all alike; paragraphs/s is the total over
 the chunks. Agreement is the share of per-label decisions equal to
 ``--exact``'s (the transformer as the model is configured), worst label and
-mean. Real-text F1 is macro-F1 on the real-text test split
-(data/framing_real), the same for every row. The end-to-end rows time
-``predict.py`` itself (reading, splitting, language identification, writing
-Parquet) on at most ``--end-to-end`` paragraphs of those articles, with peak RSS.
+mean, on a larger sample (``--agreement-paragraphs``, holding the timed ones).
+Real-text F1 is macro-F1 on the real-text test split (data/framing_real). The
+end-to-end rows time ``predict.py`` itself (reading, splitting, language
+identification, writing Parquet) on at most ``--end-to-end`` paragraphs of
+those articles, with peak RSS, evidence off and at its default.
 """
 
 from __future__ import annotations
@@ -51,19 +52,20 @@ def main() -> None:
     root = datasets_root(args.datasets)
     corpus = [u.text for u in ptc_paragraphs(root, folders=("unlabelled-articles",))]
     rng = np.random.default_rng(args.seed)
-    texts = [corpus[i] for i in rng.choice(len(corpus), size=min(args.paragraphs, len(corpus)), replace=False)]
+    sample = [corpus[i] for i in rng.permutation(len(corpus))[: max(args.paragraphs, args.agreement_paragraphs)]]
+    texts = sample[: args.paragraphs]
     test = load_splits(load_config(["data=framing_real"]).data).test
     assert test is not None
     scorers = _scorers(args, load_model, model_folder)
     speeds = _interleaved(scorers, texts, args.chunk)
     routed = load_model(args.model)
     assert routed.cascade is not None
-    escalated = float(routed.cascade.route(texts, routed.thresholds)[1].mean())
-    reference = scorers["--exact, fp32"](texts)
+    escalated = float(routed.cascade.route(sample, routed.thresholds)[1].mean())
+    reference = scorers["--exact, fp32"](sample)
     truth = test.label_matrix(load_model(args.model).labels)
     rows = []
     for name, scorer in scorers.items():
-        decisions = scorer(texts)
+        decisions = scorer(sample)
         rows.append(
             {
                 "scorer": name,
@@ -80,7 +82,15 @@ def main() -> None:
     machine = (
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch threads {torch.get_num_threads()}"
     )
-    results = {"model": args.model, "tfidf": args.tfidf, "paragraphs": len(texts), "machine": machine, "rows": rows}
+    results = {
+        "model": args.model,
+        "tfidf": args.tfidf,
+        "paragraphs": len(texts),
+        "agreement_paragraphs": len(sample),
+        "machine": machine,
+        "bf16_by_default": routed.escalation_precision() == "bf16",
+        "rows": rows,
+    }
     save("cascade_scoring", results, _section(results, words, args), not args.no_readme)
 
 
@@ -89,6 +99,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--model", required=True, help="a transformer model with a cascade")
     parser.add_argument("--tfidf", default=None, help="a TF-IDF model for its row (optional)")
     parser.add_argument("--paragraphs", type=int, default=1024)
+    parser.add_argument("--agreement-paragraphs", type=int, default=4096, help="paragraphs for agreement")
     parser.add_argument("--chunk", type=int, default=256)
     parser.add_argument(
         "--end-to-end", type=int, default=20_000, help="most paragraphs for the predict.py rows; 0: none"
@@ -110,6 +121,9 @@ def _scorers(args: argparse.Namespace, load_model: Any, model_folder: Any) -> di
     exact_int8 = load_model(args.model, exact=True)
     exact_int8.model.quantize()
     cascade = load_model(args.model)
+    cascade.use_escalation_precision("fp32")
+    cascade_bf16 = load_model(args.model)
+    cascade_bf16.use_escalation_precision("bf16")
     cascade_int8 = load_model(args.model)
     cascade_int8.model.quantize()
     if cascade.cascade is None:
@@ -136,7 +150,11 @@ def _scorers(args: argparse.Namespace, load_model: Any, model_folder: Any) -> di
         "transformers.pipeline, defaults": run_naive,
         "--exact, fp32": through(exact),
         "--exact, int8": through(exact_int8),
+        "--exact, bf16 weights": lambda texts: np.asarray(
+            exact.flags(cascade_bf16.escalation_model().predict_proba(texts))
+        ),
         "cascade, fp32 transformer": through(cascade),
+        "cascade, bf16 transformer": through(cascade_bf16),
         "cascade, int8 transformer": through(cascade_int8),
         "student alone": student,
     }
@@ -175,15 +193,24 @@ print(f"peak_rss_kib={resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}", 
 
 
 def _end_to_end(args: argparse.Namespace, articles: Path) -> list[dict[str, Any]]:
-    """``predict.py`` on real articles, default (cascade) and ``--exact``, one after the other, with peak RSS."""
+    """``predict.py`` on real articles, default (cascade) and ``--exact``, one after the other, with peak RSS.
+
+    Evidence off (``--evidence 0``, the fast first pass) and at its default (5 words per flag).
+    """
     rows = []
     root = Path(__file__).resolve().parents[1]
-    for name, extra in (("predict.py (cascade), end to end", []), ("predict.py --exact, end to end", ["--exact"])):
+    runs = (
+        ("predict.py (cascade), end to end", ["--evidence", "0"]),
+        ("predict.py --exact, end to end", ["--evidence", "0", "--exact"]),
+        ("predict.py (cascade), end to end, evidence on", []),
+        ("predict.py --exact, end to end, evidence on", ["--exact"]),
+    )
+    for name, extra in runs:
         with tempfile.TemporaryDirectory() as folder:
             output = Path(folder) / "scores.parquet"
             command = [sys.executable, "-c", _MEASURED, sys.executable, str(root / "predict.py"), "--model", args.model]
             command += ["--input", str(articles), "--output", str(output), "--limit", str(args.end_to_end)]
-            command += ["--evidence", "0", "--quiet", *extra]
+            command += ["--quiet", *extra]
             began = time.perf_counter()
             done = subprocess.run(
                 command, check=True, capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"}
@@ -222,10 +249,14 @@ def _section(results: dict[str, Any], words: list[int], args: argparse.Namespace
         "",
         f"{results['paragraphs']} real paragraphs of the unlabelled PTC articles ({min(words)}-{max(words)} words, "
         f"median {int(np.median(words))}), chunks of {args.chunk} scored by each scorer in turn; "
-        f"{results['machine']}. Agreement: per-label decisions equal to `--exact` (fp32), worst label / mean. "
+        f"{results['machine']}. Agreement: per-label decisions equal to `--exact` (fp32), worst label / mean, on "
+        f"{results.get('agreement_paragraphs', results['paragraphs']):,} paragraphs of the same articles. "
+        f"The cascade's default transformer precision on this machine: "
+        f"{'bf16 (the CPU multiplies bf16 natively)' if results.get('bf16_by_default') else 'fp32'}. "
         "F1: macro-F1 on the real-text test split (1,054 paragraphs). Escalation: share of paragraphs the cascade "
         "sent to the transformer. End-to-end rows: `predict.py` itself over the articles (read, split, language, "
-        f"score, write Parquet; no evidence), up to {args.end_to_end:,} paragraphs, timed alone (not interleaved, "
+        "score, write Parquet; evidence off unless the row says on), "
+        f"up to {args.end_to_end:,} paragraphs, timed alone (not interleaved, "
         "start-up included) with the process's peak RSS.",
         "",
         "| scorer | paragraphs/s | vs pipeline | agreement with --exact | real-text macro-F1 | escalation | peak RSS |",

@@ -111,6 +111,15 @@ class Predictor:
             self._escalation = for_escalation() if for_escalation else self.model
         return self._escalation
 
+    def use_escalation_precision(self, precision: str) -> None:
+        """Score the paragraphs the cascade sends on in ``precision`` (auto, fp32, bf16), not as the model says."""
+        config = getattr(self.model, "config", None)
+        if self.cascade is None or config is None or not hasattr(config, "cascade"):
+            raise ModelLoadError(f"a {self.model.family} model without a cascade has no escalation precision")
+        cascade = config.cascade.model_copy(update={"transformer_precision": precision})
+        self.model.config = config.model_copy(update={"cascade": cascade})  # type: ignore[attr-defined]
+        self._escalation = None
+
     def escalation_precision(self) -> str:
         """``bf16`` or ``fp32``: the precision of the escalated paragraphs' scores on this machine."""
         precision = getattr(self.model, "escalation_precision", None)

@@ -190,10 +190,7 @@ def test_a_transformer_run_fits_logs_and_ships_its_cascade(cascade_run: tuple[st
 
 
 def _with_escalation_precision(predictor: Any, precision: str) -> Any:
-    config = predictor.model.config
-    cascade = config.cascade.model_copy(update={"transformer_precision": precision})
-    predictor.model.config = config.model_copy(update={"cascade": cascade})
-    predictor._escalation = None
+    predictor.use_escalation_precision(precision)
     return predictor
 
 
