@@ -147,6 +147,7 @@ def _predict(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         part_size=args.part_size,
         evidence_k=args.evidence,
+        repeat_cache=args.repeat_cache,
         limit=args.limit,
         folder_format=args.format,
         overwrite=args.overwrite,
@@ -562,6 +563,13 @@ def _add_scoring_options(predict: argparse.ArgumentParser, source: SourceOptions
         action="store_true",
         help="score every paragraph with the transformer itself, past its cascade (slower; the cascade was "
         "fitted to agree with it on at least model.cascade.agreement of each label's validation decisions)",
+    )
+    predict.add_argument(
+        "--repeat-cache",
+        type=int,
+        default=scoring.repeat_cache,
+        help="distinct paragraphs whose output is kept to answer their repeats (wire copy, boilerplate) without "
+        "scoring them again; 0: score every copy",
     )
     predict.add_argument("--quiet", action="store_true", help="no progress bar")
 

@@ -46,6 +46,7 @@ from framing.scoring.guard import (
 from framing.scoring.kinds import BODY
 from framing.scoring.manifest import Manifest
 from framing.scoring.model_files import file_hashes, model_folder
+from framing.scoring.repeats import RepeatedParagraphs
 from framing.scoring.sinks import FORMATS, AtomicSink
 from framing.scoring.sources import (
     ParagraphRecord,
@@ -71,10 +72,12 @@ class ScoringOptions:
     overwrite: bool = False
     progress: bool = True
     exact: bool = False  # past a transformer's cascade: every paragraph scored by the transformer
+    repeat_cache: int = 50_000  # distinct paragraphs whose output answers their repeats (framing.scoring.repeats)
 
     def __post_init__(self) -> None:
         minimums = {"--batch-size": (self.batch_size, 1), "--part-size": (self.part_size, 1)}
         minimums["--evidence"] = (self.evidence_k, 0)
+        minimums["--repeat-cache"] = (self.repeat_cache, 0)
         if self.limit is not None:
             minimums["--limit"] = (self.limit, 1)
         for flag, (value, minimum) in minimums.items():
@@ -235,8 +238,9 @@ def _read_part_counts(path: Path, rejects_path: Path) -> dict[str, Any]:
 class _PartWriter:
     """Scores one part batch by batch into an atomic sink."""
 
-    def __init__(self, predictor: Predictor, path: Path, options: ScoringOptions) -> None:
+    def __init__(self, predictor: Predictor, path: Path, options: ScoringOptions, repeats: RepeatedParagraphs) -> None:
         self.predictor = predictor
+        self.repeats = repeats
         self.options = options
         self.sink = AtomicSink(path)
         self.batch: list[ParagraphRecord] = []
@@ -253,7 +257,7 @@ class _PartWriter:
     def flush(self) -> None:
         if not self.batch:
             return
-        scored = self.predictor.predict_with_evidence([r["text"] for r in self.batch], k=self.options.evidence_k)
+        scored = self.repeats.predict_with_evidence([r["text"] for r in self.batch], k=self.options.evidence_k)
         frame = pd.concat([pd.DataFrame.from_records(self.batch), scored], axis=1)
         base = ["article_id", "paragraph", "text", "labels"]
         probabilities = [f"p_{label}" for label in self.predictor.labels]
@@ -513,6 +517,13 @@ class _PartRun:
     scored: int = 0
     last_article: str | None = None
     started: float = field(default_factory=time.perf_counter)
+    repeats: RepeatedParagraphs = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.repeats = RepeatedParagraphs(self.predictor, self.options.repeat_cache)
+
+    def writer_for(self, index: int) -> _PartWriter:
+        return _PartWriter(self.predictor, self.layout.part(index), self.options, self.repeats)
 
     def add(self, item: ParagraphRecord | Reject) -> None:
         """A reject joins the part's rejects; a paragraph is scored, unless its part was written before."""
@@ -523,7 +534,7 @@ class _PartRun:
             self.bar.update(1)
             self.last_article = item["article_id"]
         if self.in_part == 0 and not self.layout.part(self.index).exists():
-            self.writer = _PartWriter(self.predictor, self.layout.part(self.index), self.options)
+            self.writer = self.writer_for(self.index)
         if self.writer is not None:
             self.writer.add(item)
             self.scored += 1
@@ -538,7 +549,7 @@ class _PartRun:
         """Close the last part, also when it holds only rejects."""
         if self.in_part or self.pending:
             if self.in_part == 0 and not self.layout.part(self.index).exists():
-                self.writer = _PartWriter(self.predictor, self.layout.part(self.index), self.options)  # rejects only
+                self.writer = self.writer_for(self.index)  # rejects only
             self.close_part()
 
     def close_part(self) -> None:

@@ -48,17 +48,21 @@ from framing.scoring.sources import (
 class RayScorer:
     """Loads the model once per actor and scores pandas batches of paragraphs."""
 
-    def __init__(self, model_uri: str, tracking_uri: str | None, evidence_k: int, exact: bool = False) -> None:
+    def __init__(
+        self, model_uri: str, tracking_uri: str | None, evidence_k: int, exact: bool = False, repeat_cache: int = 0
+    ) -> None:
         if tracking_uri:
             os.environ["MLFLOW_TRACKING_URI"] = tracking_uri
         from framing.package import load_model
+        from framing.scoring.repeats import RepeatedParagraphs
 
         self.predictor = load_model(model_uri, exact=exact)
+        self.repeats = RepeatedParagraphs(self.predictor, repeat_cache)  # one per actor
         self.evidence_k = evidence_k
 
     def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
         batch = batch.reset_index(drop=True)
-        scored = self.predictor.predict_with_evidence(batch["text"].tolist(), k=self.evidence_k)
+        scored = self.repeats.predict_with_evidence(batch["text"].tolist(), k=self.evidence_k)
         scored["evidence"] = scored["evidence"].map(lambda e: json.dumps(e, ensure_ascii=False))
         base = batch[["article_id", "paragraph", "text"]]
         metadata = batch.drop(columns=["article_id", "paragraph", "text"])
@@ -234,6 +238,7 @@ def _run_pipeline(
             "tracking_uri": tracking_uri,
             "evidence_k": options.evidence_k,
             "exact": options.exact,
+            "repeat_cache": options.repeat_cache,
         },
         batch_size=options.batch_size,
         batch_format="pandas",
