@@ -179,3 +179,17 @@ def test_mlflow_round_trip_and_resumed_run(
         served[[f"p_{label}" for label in TINY_LABELS]], direct[[f"p_{label}" for label in TINY_LABELS]], atol=1e-6
     )
     assert served["labels"].tolist() == direct["labels"].tolist()
+
+
+def test_scoring_batches_are_bounded_in_rows_and_padded_tokens_and_cover_every_window_once() -> None:
+    from framing.models.transformer_model import length_batches
+
+    lengths = [5, 300, 40, 40, 12, 256, 7, 128, 128, 128, 3]
+    batches = list(length_batches(lengths, most_rows=4, most_tokens=300))
+    seen = np.concatenate(batches)
+    assert sorted(seen.tolist()) == list(range(len(lengths)))
+    assert [lengths[i] for i in seen] == sorted(lengths)  # length order: each batch pads little
+    for batch in batches:
+        assert len(batch) <= 4
+        assert len(batch) == 1 or len(batch) * max(lengths[i] for i in batch) <= 300
+    assert [len(b) for b in batches] == [4, 2, 2, 1, 1, 1]  # a 300-token window still gets a batch of its own

@@ -8,9 +8,16 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import math
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+# oneDNN keeps every compiled kernel it made, one per input shape, each with its own packed copy of
+# the weights; length-sorted scoring batches have many shapes, and on a CPU with bf16 matrix
+# instructions its default of 1,024 kernels held over 400 MiB. Sixteen keep the same speed (measured:
+# benchmarks/README.md). Set before torch makes its first kernel; a value the user set is kept.
+os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "16")
 
 import numpy as np
 import torch

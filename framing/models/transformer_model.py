@@ -33,6 +33,27 @@ from framing.models.base import Evidence, EvidenceTerm, FitContext, evidence_wei
 from framing.models.transformer import TransformerConfig
 
 WEIGHTS_DIR = "transformer"
+# Most padded tokens per scoring batch (64 windows of 128): with windows sorted by length, short
+# paragraphs still go 64 at a time, while a batch of long windows is cut so that its activations
+# (attention grows with the square of the length) stay bounded. Measured with windows of 256
+# tokens on real news (benchmarks/README.md): peak memory falls by several hundred MiB, speed is
+# the same. Gradients (evidence) take a quarter of it.
+TOKENS_PER_BATCH = 64 * 128
+
+
+def length_batches(lengths: Sequence[int], most_rows: int, most_tokens: int) -> Iterator[np.ndarray]:
+    """Indices of ``lengths`` sorted by length, cut into batches of at most ``most_rows`` rows and
+    ``most_tokens`` padded tokens (one row always fits, however long)."""
+    order = np.argsort(np.asarray(lengths), kind="stable")
+    start = 0
+    while start < len(order):
+        end = start + 1
+        while end < len(order) and end - start < most_rows and (end - start + 1) * lengths[order[end]] <= most_tokens:
+            end += 1
+        yield order[start:end]
+        start = end
+
+
 _EDGES = re.compile(r"^[\W_]+|[\W_]+$")  # punctuation and spaces around a word, as a tokenizer may keep them
 
 
@@ -175,12 +196,10 @@ class TransformerClassifier:
         """Logits per window, length-sorted batches, padded per batch."""
         model = model or self.model
         model.eval()
-        order = np.argsort([len(ids) for ids in windows.input_ids], kind="stable")
+        lengths = [len(ids) for ids in windows.input_ids]
         logits = np.zeros((len(windows), len(self.labels)), dtype=np.float32)
-        size = self.config.eval_batch_size
         with torch.inference_mode(), rt.autocast(self.device, self.dtype):
-            for start in range(0, len(order), size):
-                chosen = order[start : start + size]
+            for chosen in length_batches(lengths, self.config.eval_batch_size, TOKENS_PER_BATCH):
                 batch = self.pad([windows.input_ids[i] for i in chosen])
                 logits[chosen] = model(**batch).logits.float().cpu().numpy()
         return logits
@@ -351,19 +370,18 @@ class TransformerClassifier:
     def _saliency(self, windows: Windows, pairs: list[tuple[int, int]], model: Any) -> list[np.ndarray]:
         """Gradient x input per token of each pair's window, for the logit of the pair's label.
 
-        Pairs are sorted by length and padded per batch of ``batch_size`` (the
-        training micro-batch, sized for memory with gradients). Rows of a batch
+        Pairs are sorted by length and padded per batch of at most ``batch_size``
+        pairs (the training micro-batch, sized for memory with gradients) and a
+        quarter of ``TOKENS_PER_BATCH`` tokens. Rows of a batch
         do not interact, so the gradient of the sum of the chosen logits is each
         row's own gradient, also when two labels explain the same window.
         """
         model.eval()
         embeddings = model.get_input_embeddings()
-        order = np.argsort([len(windows.input_ids[window]) for window, _ in pairs], kind="stable")
+        lengths = [len(windows.input_ids[window]) for window, _ in pairs]
         saliencies: list[np.ndarray] = [np.zeros(0)] * len(pairs)
-        size = self.config.batch_size
         with torch.enable_grad():
-            for start in range(0, len(order), size):
-                chosen = order[start : start + size]
+            for chosen in length_batches(lengths, self.config.batch_size, TOKENS_PER_BATCH // 4):
                 batch = self.pad([windows.input_ids[pairs[i][0]] for i in chosen])
                 input_ids = batch.pop("input_ids")
                 with torch.no_grad():
