@@ -5,6 +5,10 @@
 
 ``generate`` writes articles (5 paragraphs each, with outlet and date) built from the
 shipped dataset's paragraphs in random combinations; the file is not committed.
+``generate-real`` writes distinct paragraphs of real length instead: each takes the
+sentence count of a random real PTC paragraph and that many random sentences of the
+PTC articles ($FRAMING_DATASETS), never the same text twice, so that no repeat is
+answered from memory.
 ``run`` times each approach in its own process and reads that process's peak RSS:
 - naive: pandas reads the whole file, splits every article, one ``predict_proba`` call,
   labels from the thresholds, one Parquet write;
@@ -47,6 +51,35 @@ def generate(paragraphs: int, output: Path, per_article: int = 5) -> None:
             }
             handle.write(json.dumps(record) + "\n")
     print(f"wrote {paragraphs // per_article} articles ({paragraphs} paragraphs) to {output}")
+
+
+def generate_real(paragraphs: int, output: Path, datasets: Path | None, per_article: int = 5) -> None:
+    import re
+
+    from framing.data.real_sources import datasets_root, ptc_paragraphs
+
+    root = datasets_root(datasets)
+    folders = ("train-articles", "dev-articles", "unlabelled-articles")
+    units = [u.text for u in ptc_paragraphs(root, folders=folders)]
+    split = [[s for s in re.split(r"(?<=[.!?])\s+", text) if s] for text in units]
+    sentences = sorted({s for parts in split for s in parts})
+    counts = [max(1, len(parts)) for parts in split]
+    rng = random.Random(0)
+    seen: set[int] = set()
+    written = 0
+    with open(output, "w", encoding="utf-8") as handle:
+        while written < paragraphs:
+            body = []
+            while len(body) < per_article:
+                text = " ".join(rng.choice(sentences) for _ in range(rng.choice(counts)))
+                key = hash(text)
+                if key not in seen:
+                    seen.add(key)
+                    body.append(text)
+            record = {"article_id": f"r{written // per_article:07d}", "text": "\n\n".join(body)}
+            handle.write(json.dumps(record) + "\n")
+            written += per_article
+    print(f"wrote {written // per_article} articles ({written} distinct paragraphs) to {output}")
 
 
 NAIVE = """
@@ -120,6 +153,10 @@ def main() -> None:
     make = commands.add_parser("generate")
     make.add_argument("--paragraphs", type=int, default=1_000_000)
     make.add_argument("--output", type=Path, required=True)
+    real = commands.add_parser("generate-real")
+    real.add_argument("--paragraphs", type=int, default=1_000_000)
+    real.add_argument("--output", type=Path, required=True)
+    real.add_argument("--datasets", type=Path, default=None, help="default: $FRAMING_DATASETS or ../shared/datasets")
     bench = commands.add_parser("run")
     bench.add_argument("--model", required=True)
     bench.add_argument("--input", type=Path, required=True)
@@ -127,6 +164,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.command == "generate":
         generate(args.paragraphs, args.output)
+    elif args.command == "generate-real":
+        generate_real(args.paragraphs, args.output, args.datasets)
     else:
         run(args.model, args.input, args.ray)
 
