@@ -33,12 +33,13 @@ class CascadeConfig(StrictConfig):
     max_unlabelled: int = Field(
         default=20_000, ge=0, description="Most paragraphs of data.unlabelled the student is distilled on."
     )
-    transformer_precision: Literal["auto", "fp32", "bf16"] = Field(
-        default="auto",
+    transformer_precision: Literal["fp32", "auto", "bf16"] = Field(
+        default="fp32",
         description=(
-            "Weights of the transformer for the paragraphs the cascade sends on, on a CPU. auto: bf16 where the "
-            "CPU multiplies bf16 natively (AMX or AVX512-BF16), else fp32. predict --exact always uses the "
-            "trained weights."
+            "Weights of the transformer for the paragraphs the cascade sends on, on a CPU: fp32 as trained; "
+            "bf16 (auto: where the CPU multiplies bf16 natively, AMX or AVX512-BF16) scores 2-3x faster, but "
+            "torch's oneDNN kernels for it grew the process by about 25 MiB per 1,000 paragraphs on long runs "
+            "(benchmarks/README.md). predict --exact always uses the trained weights."
         ),
     )
 

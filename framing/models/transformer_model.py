@@ -453,8 +453,11 @@ class TransformerClassifier:
         """The classifier that scores what a cascade sends on: a bf16 copy where that is the precision, else self.
 
         Measured on real paragraphs (benchmarks/README.md), bf16 weights on a CPU
-        with AMX score faster with the same per-label decisions as fp32 on
-        nearly every paragraph; the fp32 model stays for ``--exact`` and evidence.
+        with AMX score 2-3x faster with the same per-label decisions as fp32 on
+        nearly every paragraph, but torch's oneDNN makes kernels per batch shape
+        and the process grows with the corpus, so fp32 is the default
+        (``model.cascade.transformer_precision``); the fp32 model stays for
+        ``--exact`` and evidence.
         """
         if self.escalation_precision() == "fp32":
             return self
