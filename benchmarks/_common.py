@@ -202,6 +202,30 @@ def save(name: str, results: dict[str, Any], section: str, write_readme: bool) -
     README.write_text(text, encoding="utf-8")
 
 
+def naive_pipeline(model_uri: str) -> Any:
+    """The scoring benchmarks' naive baseline: ``transformers.pipeline`` with its defaults on the model's weights."""
+    from transformers import pipeline
+
+    from framing.models._torch_runtime import quiet_transformers
+    from framing.models.transformer_model import WEIGHTS_DIR
+    from framing.package import model_folder
+
+    with quiet_transformers():
+        return pipeline(
+            "text-classification", model=str(model_folder(model_uri) / WEIGHTS_DIR), top_k=None, device="cpu"
+        )
+
+
+def agreement_cell(row: dict[str, Any]) -> str:
+    """``worst label / mean`` agreement of a scoring row, empty where none was measured."""
+    return f"{row['agreement_worst_label']:.2%} / {row['agreement_mean']:.2%}" if "agreement_mean" in row else ""
+
+
+def peak_cell(row: dict[str, Any]) -> str:
+    """A scoring row's peak RSS, empty where none was measured."""
+    return f"{row['peak_rss_mib']:,.0f} MiB" if "peak_rss_mib" in row else ""
+
+
 def load_results(name: str) -> dict[str, Any] | None:
     """Results an earlier benchmark saved, or None."""
     path = RESULTS / f"{name}.json"

@@ -34,7 +34,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
-from benchmarks._common import save
+from benchmarks._common import agreement_cell, naive_pipeline, peak_cell, save
 
 Scorer = Callable[[list[str]], np.ndarray]  # texts -> per-label decisions
 
@@ -47,7 +47,6 @@ def main() -> None:
     from framing.config import load_config
     from framing.data.dataset import load_splits
     from framing.data.real_sources import datasets_root, ptc_paragraphs
-    from framing.package import model_folder
 
     root = datasets_root(args.datasets)
     corpus = [u.text for u in ptc_paragraphs(root, folders=("unlabelled-articles",))]
@@ -56,7 +55,7 @@ def main() -> None:
     texts = sample[: args.paragraphs]
     test = load_splits(load_config(["data=framing_real"]).data).test
     assert test is not None
-    scorers = _scorers(args, load_model, model_folder)
+    scorers = _scorers(args, load_model)
     speeds = _interleaved(scorers, texts, args.chunk)
     routed = load_model(args.model)
     assert routed.cascade is not None
@@ -110,13 +109,8 @@ def _arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def _scorers(args: argparse.Namespace, load_model: Any, model_folder: Any) -> dict[str, Scorer]:
+def _scorers(args: argparse.Namespace, load_model: Any) -> dict[str, Scorer]:
     """Each scorer as texts -> decisions."""
-    from transformers import pipeline
-
-    from framing.models._torch_runtime import quiet_transformers
-    from framing.models.transformer_model import WEIGHTS_DIR
-
     exact = load_model(args.model, exact=True)
     exact_int8 = load_model(args.model, exact=True)
     exact_int8.model.quantize()
@@ -128,10 +122,7 @@ def _scorers(args: argparse.Namespace, load_model: Any, model_folder: Any) -> di
     cascade_int8.model.quantize()
     if cascade.cascade is None:
         raise SystemExit(f"{args.model} has no cascade (a transformer model trained with model.cascade.enabled)")
-    with quiet_transformers():
-        naive = pipeline(
-            "text-classification", model=str(model_folder(args.model) / WEIGHTS_DIR), top_k=None, device="cpu"
-        )
+    naive = naive_pipeline(args.model)
     labels, temperature = exact.labels, exact.model.temperature
 
     def run_naive(texts: list[str]) -> np.ndarray:
@@ -263,16 +254,10 @@ def _section(results: dict[str, Any], words: list[int], args: argparse.Namespace
         "|---|---|---|---|---|---|---|",
     ]
     for row in rows:
-        agreement = (
-            f"{row['agreement_worst_label']:.2%} / {row['agreement_mean']:.2%}" if "agreement_mean" in row else ""
-        )
-        escalated = row.get("escalation")
         lines.append(
             f"| {row['scorer']} | {row['paragraphs_per_s']:.1f} | {row['paragraphs_per_s'] / naive:.1f}x | "
-            f"{agreement} | {_cell(row.get('test_f1_macro'), '.3f')} | "
-            f"{_cell(escalated, '.1%')} | "
-            + ("" if "peak_rss_mib" not in row else f"{row['peak_rss_mib']:,.0f} MiB")
-            + " |"
+            f"{agreement_cell(row)} | {_cell(row.get('test_f1_macro'), '.3f')} | "
+            f"{_cell(row.get('escalation'), '.1%')} | {peak_cell(row)} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -33,7 +33,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
-from benchmarks._common import save
+from benchmarks._common import agreement_cell, machine, naive_pipeline, peak_cell, save
 from benchmarks.scoring_scale import generate, measure
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,18 +91,12 @@ def _paragraphs(corpus: Path) -> list[str]:
 def _decisions(frame: pd.DataFrame) -> np.ndarray:
     """Per-label decisions as a boolean matrix, in the order of the ``p_<label>`` columns."""
     names = [column[2:] for column in frame.columns if column.startswith("p_")]
-    return np.array([[name in set(labels) for name in names] for labels in frame["labels"]], dtype=bool)
+    rows = [set(labels) for labels in frame["labels"]]
+    return np.array([[name in labels for name in names] for labels in rows], dtype=bool)
 
 
 def _naive(model: str, texts: list[str]) -> dict[str, Any]:
-    from transformers import pipeline
-
-    from framing.models._torch_runtime import quiet_transformers
-    from framing.models.transformer_model import WEIGHTS_DIR
-    from framing.package import model_folder
-
-    with quiet_transformers():
-        naive = pipeline("text-classification", model=str(model_folder(model) / WEIGHTS_DIR), top_k=None, device="cpu")
+    naive = naive_pipeline(model)
     naive(texts[:16], truncation=True)
     began = time.perf_counter()
     naive(texts, truncation=True)
@@ -118,10 +112,6 @@ def _naive(model: str, texts: list[str]) -> dict[str, Any]:
 def _section(results: dict[str, Any], args: argparse.Namespace) -> str:
     rows = results["rows"]
     naive = rows[0]["paragraphs_per_s"]
-    import platform
-
-    import torch
-
     lines = [
         "## A transformer model over generated paragraphs (`generated_scoring.py`)",
         "",
@@ -130,8 +120,7 @@ def _section(results: dict[str, Any], args: argparse.Namespace) -> str:
         "```",
         "",
         f"{results['paragraphs']:,} paragraphs ({results['distinct']:,} distinct) of `scoring_scale.py generate` "
-        f"(the shipped invented paragraphs, drawn at random); {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} CPUs, torch threads {torch.get_num_threads()}. Each `predict.py` row is one process, "
+        f"(the shipped invented paragraphs, drawn at random); {machine()}. Each `predict.py` row is one process, "
         "start-up included, evidence off. Agreement: per-label decisions equal to `predict.py --exact`'s.",
         "",
         "| scorer | paragraphs | seconds | paragraphs/s | vs pipeline | agreement with --exact (worst / mean) | "
@@ -139,13 +128,9 @@ def _section(results: dict[str, Any], args: argparse.Namespace) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for row in rows:
-        agreement = (
-            f"{row['agreement_worst_label']:.2%} / {row['agreement_mean']:.2%}" if "agreement_mean" in row else ""
-        )
-        peak = f"{row['peak_rss_mib']:,.0f} MiB" if "peak_rss_mib" in row else ""
         lines.append(
             f"| {row['scorer']} | {row['paragraphs']:,} | {row['seconds']:.0f} | {row['paragraphs_per_s']:.0f} | "
-            f"{row['paragraphs_per_s'] / naive:.1f}x | {agreement} | {peak} |"
+            f"{row['paragraphs_per_s'] / naive:.1f}x | {agreement_cell(row)} | {peak_cell(row)} |"
         )
     return "\n".join(lines) + "\n"
 
