@@ -238,9 +238,8 @@ def _read_part_counts(path: Path, rejects_path: Path) -> dict[str, Any]:
 class _PartWriter:
     """Scores one part batch by batch into an atomic sink."""
 
-    def __init__(self, predictor: Predictor, path: Path, options: ScoringOptions, repeats: RepeatedParagraphs) -> None:
-        self.predictor = predictor
-        self.repeats = repeats
+    def __init__(self, path: Path, options: ScoringOptions, repeats: RepeatedParagraphs) -> None:
+        self.repeats = repeats  # scores through the run's predictor, answering repeats from memory
         self.options = options
         self.sink = AtomicSink(path)
         self.batch: list[ParagraphRecord] = []
@@ -260,7 +259,7 @@ class _PartWriter:
         scored = self.repeats.predict_with_evidence([r["text"] for r in self.batch], k=self.options.evidence_k)
         frame = pd.concat([pd.DataFrame.from_records(self.batch), scored], axis=1)
         base = ["article_id", "paragraph", "text", "labels"]
-        probabilities = [f"p_{label}" for label in self.predictor.labels]
+        probabilities = [f"p_{label}" for label in self.repeats.predictor.labels]
         metadata = [c for c in frame.columns if c not in [*base, *probabilities, "evidence"]]
         self.sink.write(frame[[*base, *probabilities, "evidence", *metadata]])
         self.labels.extend(scored["labels"])
@@ -523,7 +522,7 @@ class _PartRun:
         self.repeats = RepeatedParagraphs(self.predictor, self.options.repeat_cache)
 
     def writer_for(self, index: int) -> _PartWriter:
-        return _PartWriter(self.predictor, self.layout.part(index), self.options, self.repeats)
+        return _PartWriter(self.layout.part(index), self.options, self.repeats)
 
     def add(self, item: ParagraphRecord | Reject) -> None:
         """A reject joins the part's rejects; a paragraph is scored, unless its part was written before."""
