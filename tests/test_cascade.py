@@ -205,6 +205,7 @@ def test_escalated_paragraphs_may_score_in_bf16_while_exact_and_evidence_stay_fp
     assert fp32.escalation_precision() == "fp32" and bf16.escalation_precision() == "bf16"
     assert fp32.escalation_model() is fp32.model
     fast = bf16.escalation_model()
+    assert fast._length_step > 1  # fixed batch shapes: bf16 kernels are made per shape
     assert next(fast.model.parameters()).dtype == torch.bfloat16
     assert next(bf16.model.model.parameters()).dtype == torch.float32  # the trained weights stay as they are
     texts = ["The outlet hid the story about the war.", "Aid convoys reached the city after talks."] * 3
@@ -245,3 +246,25 @@ def test_a_scoring_run_cannot_be_resumed_past_or_through_the_cascade(
     capsys.readouterr()
     assert main([*command, "--languages", "any", "--exact"]) == 2
     assert "--exact" in capsys.readouterr().err
+    assert main([*command, "--languages", "any", "--precision", "bf16"]) == 2  # nor in another precision
+    assert "precision" in capsys.readouterr().err
+    assert main([*command, "--languages", "any", "--precision", "bf16", "--overwrite"]) == 0
+
+
+def test_precision_is_checked_before_a_model_loads_and_refused_for_models_without_a_cascade(
+    tiny_overrides: list[str], mlflow_store: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from framing.cli import main
+    from framing.config import load_config
+    from framing.errors import ConfigError
+    from framing.scoring import ScoringOptions
+    from framing.training import run_training
+
+    with pytest.raises(ConfigError, match="--precision"):
+        ScoringOptions(precision="fp16")
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(json.dumps({"article_id": "a", "text": "Aid convoys reached the city after talks."}) + "\n")
+    tfidf_model = run_training(load_config(tiny_overrides)).model_uri
+    command = ["predict", "--model", tfidf_model, "--input", str(corpus), "--output", str(tmp_path / "o.jsonl")]
+    assert main([*command, "--quiet", "--languages", "any", "--precision", "bf16"]) == 2
+    assert "without a cascade has no escalation precision" in capsys.readouterr().err

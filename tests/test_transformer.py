@@ -193,3 +193,28 @@ def test_scoring_batches_are_bounded_in_rows_and_padded_tokens_and_cover_every_w
         assert len(batch) <= 4
         assert len(batch) == 1 or len(batch) * max(lengths[i] for i in batch) <= 300
     assert [len(b) for b in batches] == [4, 2, 2, 1, 1, 1]  # a 300-token window still gets a batch of its own
+
+
+def test_fixed_shape_batches_use_stepped_lengths_and_power_of_two_rows_and_cover_every_window_once() -> None:
+    from framing.models.transformer_model import length_batches
+
+    rng = np.random.default_rng(3)
+    lengths = rng.integers(3, 200, size=300).tolist()
+    batches = list(length_batches(lengths, most_rows=64, most_tokens=2048, length_step=16))
+    assert sorted(np.concatenate(batches).tolist()) == list(range(len(lengths)))
+    for batch in batches[:-1]:  # a batch cut by a limit has a power-of-two size; the last one is padded
+        assert len(batch) & (len(batch) - 1) == 0
+        assert len(batch) == 1 or len(batch) * -(-max(lengths[i] for i in batch) // 16) * 16 <= 2048
+
+
+def test_fixed_shape_padding_scores_as_per_batch_padding(tiny_bert_dir: Path, splits: Splits) -> None:
+    """bf16 copies pad to fixed shapes so a long run meets few shapes; the padding must not change scores."""
+    model = train(tiny_config(tiny_bert_dir, epochs=1, max_length=16, window_stride=4), splits)
+    texts = splits.train.texts + splits.validation.texts + splits.test.texts
+    windows = model.windows(texts)
+    per_batch = model._window_logits(windows)
+    batch = model.pad([windows.input_ids[0], windows.input_ids[1], windows.input_ids[2]], length_step=16)
+    assert tuple(batch["input_ids"].shape) == (4, 16)  # 3 rows -> 4; at most 16 tokens -> 16
+    model._length_step = 16
+    fixed = model._window_logits(windows)
+    np.testing.assert_allclose(fixed, per_batch, atol=1e-5)

@@ -34,12 +34,13 @@ class CascadeConfig(StrictConfig):
         default=20_000, ge=0, description="Most paragraphs of data.unlabelled the student is distilled on."
     )
     transformer_precision: Literal["fp32", "auto", "bf16"] = Field(
-        default="fp32",
+        default="auto",
         description=(
-            "Weights of the transformer for the paragraphs the cascade sends on, on a CPU: fp32 as trained; "
-            "bf16 (auto: where the CPU multiplies bf16 natively, AMX or AVX512-BF16) scores 2-3x faster, but "
-            "torch's oneDNN kernels for it grew the process by about 25 MiB per 1,000 paragraphs on long runs "
-            "(benchmarks/README.md). predict --exact always uses the trained weights."
+            "Weights of the transformer for the paragraphs the cascade sends on, on a CPU: bf16 scores 2-3x "
+            "faster where the CPU multiplies bf16 natively (AMX or AVX512-BF16), with the same per-label decisions "
+            "as fp32 on nearly every paragraph; auto takes bf16 there and fp32 elsewhere. Batches are padded to "
+            "fixed shapes so memory stays flat on long runs (benchmarks/README.md). predict --exact and evidence "
+            "always use the trained fp32 weights; predict --precision overrides this setting."
         ),
     )
 

@@ -58,6 +58,7 @@ from framing.scoring.sources import (
 )
 
 MANIFEST = "_manifest.json"
+PRECISIONS = ("auto", "fp32", "bf16")
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class ScoringOptions:
     progress: bool = True
     exact: bool = False  # past a transformer's cascade: every paragraph scored by the transformer
     repeat_cache: int = 50_000  # distinct paragraphs whose output answers their repeats (framing.scoring.repeats)
+    precision: str | None = None  # a cascade's escalation precision (auto, fp32, bf16); None: the model's own
 
     def __post_init__(self) -> None:
         minimums = {"--batch-size": (self.batch_size, 1), "--part-size": (self.part_size, 1)}
@@ -83,6 +85,8 @@ class ScoringOptions:
         for flag, (value, minimum) in minimums.items():
             if value < minimum:
                 raise ConfigError(f"{flag} must be at least {minimum}, got {value}")
+        if self.precision not in (None, *PRECISIONS):
+            raise ConfigError(f"--precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         if self.folder_format not in FORMATS.values():
             raise ConfigError(f"--format must be one of {', '.join(FORMATS.values())}, got {self.folder_format!r}")
 

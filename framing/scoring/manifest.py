@@ -98,7 +98,7 @@ class Manifest:
             return [
                 f"model {other.model_uri!r} would not score as that run's ({self.model_uri!r}) did: its labels, "
                 "thresholds or settings differ, one run used --exact and the other a transformer's cascade, or the "
-                "cascade's transformer ran in another precision (model.cascade.transformer_precision: fp32, or "
-                "bf16 where asked and, with auto, where the CPU has AMX or AVX512-BF16)"
+                "cascade's transformer ran in another precision (--precision, or the model's "
+                "model.cascade.transformer_precision: auto takes bf16 where the CPU has AMX or AVX512-BF16)"
             ]
         return []

@@ -49,7 +49,13 @@ class RayScorer:
     """Loads the model once per actor and scores pandas batches of paragraphs."""
 
     def __init__(
-        self, model_uri: str, tracking_uri: str | None, evidence_k: int, exact: bool = False, repeat_cache: int = 0
+        self,
+        model_uri: str,
+        tracking_uri: str | None,
+        evidence_k: int,
+        exact: bool = False,
+        repeat_cache: int = 0,
+        precision: str | None = None,
     ) -> None:
         if tracking_uri:
             os.environ["MLFLOW_TRACKING_URI"] = tracking_uri
@@ -57,6 +63,8 @@ class RayScorer:
         from framing.scoring.repeats import RepeatedParagraphs
 
         self.predictor = load_model(model_uri, exact=exact)
+        if precision is not None:
+            self.predictor.use_escalation_precision(precision)
         self.repeats = RepeatedParagraphs(self.predictor, repeat_cache)  # one per actor
         self.evidence_k = evidence_k
 
@@ -239,6 +247,7 @@ def _run_pipeline(
             "evidence_k": options.evidence_k,
             "exact": options.exact,
             "repeat_cache": options.repeat_cache,
+            "precision": options.precision,
         },
         batch_size=options.batch_size,
         batch_format="pandas",
