@@ -91,6 +91,12 @@ class DataConfig(StrictConfig):
     labels: list[str] | None = Field(
         default=None, description="The label set in order; a row with another label is an error."
     )
+    requires_news_media: list[str] = Field(
+        default_factory=list,
+        description="Labels decided only for paragraphs that refer to the news media (framing.mentions): "
+        "elsewhere their probability is 0, in training, evaluation and scoring alike. Multi-label tasks only; "
+        "labels the data does not have are left out.",
+    )
     bad_rows: Literal["error", "skip"] = Field(
         default="error",
         description="error: stop at the first bad row; skip: count it, write it to rejects_dir and go on.",

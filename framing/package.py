@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from framing.errors import ModelLoadError
+from framing.mentions import require_news_media
 from framing.models.base import TextClassifier, model_class
 from framing.thresholds import apply_thresholds
 
@@ -73,6 +74,8 @@ class Predictor:
     training: dict[str, Any] = field(default_factory=dict)
     cascade: Cascade | None = None
     exact: bool = False
+    # Labels decided only for paragraphs that refer to the news media (framing.mentions), as trained.
+    news_media_labels: list[str] = field(default_factory=list)
     _escalation: TextClassifier | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -96,13 +99,14 @@ class Predictor:
         if not texts:
             return np.zeros((0, len(self.labels))), np.zeros(0, dtype=bool)
         if not self.cascading:
-            return self.model.predict_proba(texts), np.ones(len(texts), dtype=bool)
-        assert self.cascade is not None
-        probabilities, escalated = self.cascade.route(texts, self.thresholds)
-        if escalated.any():
-            chosen = np.flatnonzero(escalated)
-            probabilities[chosen] = self.escalation_model().predict_proba([texts[i] for i in chosen])
-        return probabilities, escalated
+            probabilities, escalated = self.model.predict_proba(texts), np.ones(len(texts), dtype=bool)
+        else:
+            assert self.cascade is not None
+            probabilities, escalated = self.cascade.route(texts, self.thresholds)
+            if escalated.any():
+                chosen = np.flatnonzero(escalated)
+                probabilities[chosen] = self.escalation_model().predict_proba([texts[i] for i in chosen])
+        return require_news_media(probabilities, texts, self.labels, self.news_media_labels), escalated
 
     def escalation_model(self) -> TextClassifier:
         """What scores the paragraphs the cascade sends on: the model, or its faster copy on this machine."""
@@ -138,6 +142,7 @@ class Predictor:
             "labels": self.labels,
             "thresholds": None if self.thresholds is None else [round(float(t), 8) for t in self.thresholds],
             "settings": self.model.settings(),
+            **({"requires_news_media": self.news_media_labels} if self.news_media_labels else {}),
             **(
                 {"cascade": self.cascade.settings(), "escalation_precision": self.escalation_precision()}
                 if self.cascading and self.cascade
@@ -185,6 +190,7 @@ class Predictor:
             "labels": self.labels,
             "thresholds": None if self.thresholds is None else [float(t) for t in self.thresholds],
             "settings": self.model.settings(),
+            "requires_news_media": self.news_media_labels,
             "versions": library_versions(),
             **({"training": self.training} if self.training else {}),
             **({"cascade": self.cascade.settings()} if self.cascade is not None else {}),
@@ -219,7 +225,17 @@ def load_package(directory: str | Path) -> Predictor:
         thresholds=None if thresholds is None else np.asarray(thresholds, dtype=np.float64),
         training=dict(manifest.get("training") or {}),
         cascade=cascade,
+        news_media_labels=_news_media_labels(manifest, manifest_path),
     )
+
+
+def _news_media_labels(manifest: dict[str, Any], path: Path) -> list[str]:
+    """The manifest's ``requires_news_media`` labels (none in models saved before it existed), checked."""
+    required = manifest.get("requires_news_media") or []
+    unknown = [label for label in required if label not in manifest["labels"]]
+    if not isinstance(required, list) or unknown:
+        raise ModelLoadError(f"{path}: requires_news_media names labels the model does not have: {unknown or required}")
+    return [str(label) for label in required]
 
 
 def model_folder(uri: str | Path) -> Path:

@@ -30,6 +30,7 @@ from framing.data.splits import check_no_cross_split_duplicates, deduplicate_spl
 from framing.errors import ConfigError, DataError
 from framing.evaluation import compute_metrics, error_analysis
 from framing.languages import training_record
+from framing.mentions import news_media_labels, require_news_media
 from framing.models.base import FitContext, StopSignal, build_model, model_family
 from framing.package import Predictor
 from framing.plots import confusion_matrices, pr_curves
@@ -179,14 +180,20 @@ def run_training(config: Config) -> TrainingResult:
         model.fit(splits.train, splits.validation, context)
         logger.log_metrics({"train/seconds": time.perf_counter() - started})
         held_out = [splits.validation] + ([splits.test] if splits.test else [])
-        probabilities = {split.name: model.predict_proba(split.texts) for split in held_out}  # one pass each
+        scores = {split.name: model.predict_proba(split.texts) for split in held_out}  # one pass each
+        required = news_media_labels(config.data.requires_news_media, labels, config.data.task)
+        probabilities = {
+            split.name: require_news_media(scores[split.name], split.texts, labels, required) for split in held_out
+        }
         thresholds = _thresholds(logger, config, splits.validation, probabilities["validation"], labels)
-        predictor = Predictor(model=model, thresholds=thresholds, training=training_record(splits))
+        predictor = Predictor(
+            model=model, thresholds=thresholds, training=training_record(splits), news_media_labels=required
+        )
 
         metrics: dict[str, float] = {}
         for split in held_out:
             metrics.update(_evaluate_split(logger, predictor, split, probabilities[split.name], labels, config))
-        metrics.update(_fit_cascade(predictor, config, splits, probabilities))
+        metrics.update(_fit_cascade(predictor, config, splits, scores))  # the student learns the model's own scores
         logger.log_metrics(metrics)
         log_description(logger, config, splits, metrics)
         result = _publish(logger, config, predictor, splits.validation.texts[:3], metrics, stop)

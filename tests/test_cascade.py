@@ -208,7 +208,8 @@ def test_escalated_paragraphs_may_score_in_bf16_while_exact_and_evidence_stay_fp
     assert fast._length_step > 1  # fixed batch shapes: bf16 kernels are made per shape
     assert next(fast.model.parameters()).dtype == torch.bfloat16
     assert next(bf16.model.model.parameters()).dtype == torch.float32  # the trained weights stay as they are
-    texts = ["The outlet hid the story about the war.", "Aid convoys reached the city after talks."] * 3
+    # both refer to the news media, so media_bias_claim is scored (framing.mentions)
+    texts = ["The outlet hid the story about the war.", "Reporters saw aid convoys reach the city after talks."] * 3
     exact_probabilities = exact.probabilities(texts)
     assert np.array_equal(exact_probabilities, fp32.model.predict_proba(texts))  # --exact ignores the setting
     bf16_probabilities = fast.predict_proba(texts)
