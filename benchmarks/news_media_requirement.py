@@ -1,7 +1,8 @@
 """``media_bias_claim`` with and without the news-media requirement (``data.requires_news_media``).
 
     python benchmarks/news_media_requirement.py --model runs:/<run of data=framing_real>/model \\
-        [--scores <its predict.py output over ptc-semeval2020/unlabelled-articles>] [--no-readme]
+        [--model <another such run> ...] [--scores <the first model's predict.py output over
+        ptc-semeval2020/unlabelled-articles>] [--no-readme]
 
 The model's own scores on the real validation and test splits are taken once;
 for each setting the thresholds are tuned on real validation (as a training
@@ -43,25 +44,28 @@ def main() -> None:
     from framing.data.dataset import load_splits
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", required=True, help="a model trained with data=framing_real")
+    parser.add_argument(
+        "--model", action="append", required=True, help="a model trained with data=framing_real (repeatable)"
+    )
     parser.add_argument(
         "--scores", type=Path, default=None, help="predict.py output of this model over the unlabelled articles"
     )
     parser.add_argument("--no-readme", action="store_true", help="print only; write neither JSON nor README")
     args = parser.parse_args()
 
-    model = load_model(args.model, exact=True)
-    model.news_media_labels = []  # the model's own scores; the requirement is applied below
-    labels = model.labels
     real = load_splits(load_config(["data=framing_real"]).data)
     assert real.validation is not None and real.test is not None
     rows = []
-    for setting in SETTINGS:
-        required = [LABEL] if setting == SETTINGS[1] else []
-        rows.append({"setting": setting, **_on_splits(model, real.validation, real.test, labels, required)})
-    thresholds = {row["setting"]: row["threshold"] for row in rows}
+    for uri in args.model:
+        model = load_model(uri, exact=True)
+        model.news_media_labels = []  # the model's own scores; the requirement is applied below
+        for setting in SETTINGS:
+            required = [LABEL] if setting == SETTINGS[1] else []
+            found = _on_splits(model, real.validation, real.test, model.labels, required)
+            rows.append({"model": uri, "family": model.model.family, "setting": setting, **found})
+    thresholds = {row["setting"]: row["threshold"] for row in rows if row["model"] == args.model[0]}
     corpus = _corpus_precision(args.scores, thresholds) if args.scores else None
-    results = {"model": args.model, "scores": str(args.scores), "rows": rows, "corpus": corpus}
+    results = {"models": args.model, "scores": str(args.scores), "rows": rows, "corpus": corpus}
     save("news_media_requirement", results, _section(results), not args.no_readme)
 
 
@@ -141,20 +145,24 @@ def _section(results: dict[str, Any]) -> str:
         "## The news-media requirement of `media_bias_claim` (`news_media_requirement.py`)",
         "",
         "```",
-        f"python benchmarks/news_media_requirement.py --model {results['model']} --scores <predict.py output>",
+        "python benchmarks/news_media_requirement.py "
+        + " ".join(f"--model {uri}" for uri in results["models"])
+        + " --scores <the first model's predict.py output>",
         "```",
         "",
         f"{machine()}. Thresholds tuned on the real validation split in each setting (in sample, as a training "
         "run tunes them); the choice is validation's, test is for the record. Intervals: 95% bootstrap over "
         "articles.",
         "",
-        "| setting | validation P / R / F1 | validation macro-F1 | test P / R / F1 [95% CI] | test macro-F1 [95% CI] |",
-        "|---|---|---|---|---|",
+        "| model | setting | validation P / R / F1 | validation macro-F1 | test P / R / F1 [95% CI] | "
+        "test macro-F1 [95% CI] |",
+        "|---|---|---|---|---|---|",
     ]
     for row in results["rows"]:
         v, t = row["validation"], row["test"]
         lines.append(
-            f"| {row['setting']} | {v['precision']:.3f} / {v['recall']:.3f} / {v['f1']:.3f} | {v['macro_f1']:.3f} | "
+            f"| {row['family']} `{row['model'].split('/')[1][:8]}` | {row['setting']} | "
+            f"{v['precision']:.3f} / {v['recall']:.3f} / {v['f1']:.3f} | {v['macro_f1']:.3f} | "
             f"{t['precision']:.3f} / {t['recall']:.3f} / {t['f1']:.3f} [{t['f1_interval'][0]:.2f}, "
             f"{t['f1_interval'][1]:.2f}] | {t['macro_f1']:.3f} [{t['macro_interval'][0]:.2f}, "
             f"{t['macro_interval'][1]:.2f}] |"
@@ -163,8 +171,8 @@ def _section(results: dict[str, Any]) -> str:
         return "\n".join(lines) + "\n"
     lines += [
         "",
-        f"Flags of `media_bias_claim` among the {corpus['body_paragraphs']:,} body paragraphs of the 400 unlabelled "
-        "PTC articles, every flag labelled blind:",
+        f"Flags of `media_bias_claim` of `{results['models'][0].split('/')[1][:8]}` among the "
+        f"{corpus['body_paragraphs']:,} body paragraphs of the 400 unlabelled PTC articles, every flag labelled blind:",
         "",
         "| setting | threshold | flags | claims among them | precision [95% CI] | articles |",
         "|---|---|---|---|---|---|",
