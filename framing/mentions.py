@@ -48,19 +48,30 @@ def mentions_news_media(text: str) -> bool:
     return bool(_MEDIA_WORDS.search(text) or _OUTLET_NAMES.search(text))
 
 
+def open_labels(texts: Sequence[str], labels: Sequence[str], required: Sequence[str]) -> np.ndarray:
+    """[texts, labels]: whether a model decides the label for the text (False: the requirement rules it out)."""
+    mask = np.ones((len(texts), len(labels)), dtype=bool)
+    columns = np.array([list(labels).index(label) for label in required], dtype=np.int64)
+    if len(columns) and len(texts):
+        without = np.array([not mentions_news_media(text) for text in texts], dtype=bool)
+        mask[np.ix_(without, columns)] = False
+    return mask
+
+
 def require_news_media(
     probabilities: np.ndarray, texts: Sequence[str], labels: Sequence[str], required: Sequence[str]
 ) -> np.ndarray:
     """``probabilities`` with the ``required`` labels set to 0 for texts that do not mention the news media."""
-    columns = np.array([list(labels).index(label) for label in required], dtype=np.int64)
-    if not len(columns) or not len(texts):
+    if not required or not len(texts):
         return probabilities
-    without = np.array([not mentions_news_media(text) for text in texts], dtype=bool)
-    if not without.any():
+    return gate(probabilities, open_labels(texts, labels, required))
+
+
+def gate(probabilities: np.ndarray, open_mask: np.ndarray) -> np.ndarray:
+    """``probabilities`` with 0 where ``open_mask`` (from ``open_labels``) is False; the input unchanged if none."""
+    if open_mask.all():
         return probabilities
-    gated = np.array(probabilities, dtype=float, copy=True)
-    gated[np.ix_(without, columns)] = 0.0
-    return gated
+    return np.where(open_mask, probabilities, 0.0)
 
 
 def news_media_labels(required: Sequence[str], labels: Sequence[str], task: str) -> list[str]:
@@ -75,4 +86,4 @@ def news_media_labels(required: Sequence[str], labels: Sequence[str], task: str)
     return [label for label in required if label in labels]
 
 
-__all__ = ["mentions_news_media", "news_media_labels", "require_news_media"]
+__all__ = ["gate", "mentions_news_media", "news_media_labels", "open_labels", "require_news_media"]

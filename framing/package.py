@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from framing.errors import ModelLoadError
-from framing.mentions import require_news_media
+from framing.mentions import gate, open_labels
 from framing.models.base import TextClassifier, model_class
 from framing.thresholds import apply_thresholds
 
@@ -98,15 +98,16 @@ class Predictor:
         """Probabilities per label and, per row, whether the full model scored it (False: the student did)."""
         if not texts:
             return np.zeros((0, len(self.labels))), np.zeros(0, dtype=bool)
+        open_mask = open_labels(texts, self.labels, self.news_media_labels) if self.news_media_labels else None
         if not self.cascading:
             probabilities, escalated = self.model.predict_proba(texts), np.ones(len(texts), dtype=bool)
         else:
             assert self.cascade is not None
-            probabilities, escalated = self.cascade.route(texts, self.thresholds)
+            probabilities, escalated = self.cascade.route(texts, self.thresholds, open_mask)
             if escalated.any():
                 chosen = np.flatnonzero(escalated)
                 probabilities[chosen] = self.escalation_model().predict_proba([texts[i] for i in chosen])
-        return require_news_media(probabilities, texts, self.labels, self.news_media_labels), escalated
+        return (probabilities if open_mask is None else gate(probabilities, open_mask)), escalated
 
     def escalation_model(self) -> TextClassifier:
         """What scores the paragraphs the cascade sends on: the model, or its faster copy on this machine."""

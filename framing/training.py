@@ -30,7 +30,7 @@ from framing.data.splits import check_no_cross_split_duplicates, deduplicate_spl
 from framing.errors import ConfigError, DataError
 from framing.evaluation import compute_metrics, error_analysis
 from framing.languages import training_record
-from framing.mentions import news_media_labels, require_news_media
+from framing.mentions import news_media_labels, open_labels, require_news_media
 from framing.models.base import FitContext, StopSignal, build_model, model_family
 from framing.package import Predictor
 from framing.plots import confusion_matrices, pr_curves
@@ -193,7 +193,7 @@ def run_training(config: Config) -> TrainingResult:
         metrics: dict[str, float] = {}
         for split in held_out:
             metrics.update(_evaluate_split(logger, predictor, split, probabilities[split.name], labels, config))
-        metrics.update(_fit_cascade(predictor, config, splits, scores))  # the student learns the model's own scores
+        metrics.update(_fit_cascade(predictor, config, splits, probabilities))
         logger.log_metrics(metrics)
         log_description(logger, config, splits, metrics)
         result = _publish(logger, config, predictor, splits.validation.texts[:3], metrics, stop)
@@ -224,6 +224,10 @@ def _fit_cascade(
         )
         metrics["cascade/unlabelled_rejected"] = float(rejected)
     model: Any = predictor.model
+
+    def open_mask(split: LabelledSet) -> np.ndarray:  # labels ruled out by data.requires_news_media never escalate
+        return open_labels(split.texts, model.labels, predictor.news_media_labels)
+
     cascade, fitted = fit_cascade(
         model,
         predictor.thresholds,
@@ -233,10 +237,15 @@ def _fit_cascade(
         settings,
         unlabelled,
         config.seed,
+        open_mask(splits.validation),
     )
     metrics.update(fitted)
     if splits.test is not None:
-        metrics.update(check_on(cascade, splits.test, probabilities["test"], model.labels, predictor.thresholds))
+        metrics.update(
+            check_on(
+                cascade, splits.test, probabilities["test"], model.labels, predictor.thresholds, open_mask(splits.test)
+            )
+        )
     predictor.cascade = cascade
     return metrics
 

@@ -69,3 +69,15 @@ def test_a_trained_model_keeps_the_requirement_and_scores_with_it(tiny_overrides
     np.testing.assert_allclose(gated["p_media_bias_claim"].iloc[:2], plain["p_media_bias_claim"].iloc[:2])
     np.testing.assert_allclose(gated["p_humanitarian"], plain["p_humanitarian"])  # other labels untouched
     assert required.fingerprint() != free.fingerprint()  # a resumed scoring run cannot mix the two
+
+
+def test_a_label_the_requirement_rules_out_never_sends_a_row_to_the_transformer() -> None:
+    from framing.cascade.band import Band
+    from framing.mentions import open_labels
+
+    band = Band(low=np.array([-1.0, -1.0]), high=np.array([1.0, 1.0]))
+    inside_for_the_first_label = np.array([[0.0, 2.0], [0.0, 2.0]])
+    mask = open_labels(["The weather was fine.", "Reporters saw it."], ["media_bias_claim", "x"], ["media_bias_claim"])
+    np.testing.assert_array_equal(mask, [[False, True], [True, True]])
+    assert band.decided(inside_for_the_first_label, multilabel=True, open_mask=mask).tolist() == [True, False]
+    assert band.decided(inside_for_the_first_label, multilabel=True).tolist() == [False, False]

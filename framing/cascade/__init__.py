@@ -50,10 +50,16 @@ class Cascade:
     multilabel: bool
     fitted: dict[str, float] = field(default_factory=dict)
 
-    def route(self, texts: Sequence[str], thresholds: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """The student's probabilities and which rows the transformer must score instead."""
+    def route(
+        self, texts: Sequence[str], thresholds: np.ndarray | None, open_mask: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The student's probabilities and which rows the transformer must score instead.
+
+        ``open_mask`` marks the labels a scorer decides per row (``framing.mentions.open_labels``).
+        """
         logits = self.student.logits(texts)
-        decided = self.band.decided(margins(logits, threshold_logits(thresholds, self.temperature)), self.multilabel)
+        cuts = threshold_logits(thresholds, self.temperature)
+        decided = self.band.decided(margins(logits, cuts), self.multilabel, open_mask)
         return probabilities_from_logits(logits, self.temperature, self.multilabel), ~decided
 
     def settings(self) -> dict[str, Any]:

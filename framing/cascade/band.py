@@ -33,11 +33,19 @@ class Band:
     low: np.ndarray
     high: np.ndarray
 
-    def decided(self, margins: np.ndarray, multilabel: bool) -> np.ndarray:
-        """Rows the student decides alone (every label outside its band)."""
+    def decided(self, margins: np.ndarray, multilabel: bool, open_mask: np.ndarray | None = None) -> np.ndarray:
+        """Rows the student decides alone: every label outside its band, or ruled out for the row.
+
+        ``open_mask`` ([rows, labels], ``framing.mentions.open_labels``) is False
+        where a requirement decides the label (no news-media reference): no
+        scorer is asked, so the label cannot send the row on.
+        """
         if not multilabel:
             return np.asarray(margins[:, 0] >= self.low[0])
-        return np.asarray(((margins <= self.low) | (margins >= self.high)).all(axis=1))
+        outside = (margins <= self.low) | (margins >= self.high)
+        if open_mask is not None:
+            outside |= ~open_mask
+        return np.asarray(outside.all(axis=1))
 
     def to_json(self) -> dict[str, Any]:
         return {"low": [float(v) for v in self.low], "high": [float(v) for v in self.high]}

@@ -26,6 +26,7 @@ import numpy as np
 from framing.cascade import Cascade, probabilities_from_logits, threshold_logits
 from framing.cascade.band import Band, fit_band, margins
 from framing.cascade.student import Student
+from framing.mentions import gate
 from framing.thresholds import apply_thresholds
 
 if TYPE_CHECKING:
@@ -64,14 +65,21 @@ def compare(
     teacher: np.ndarray,
     truth: np.ndarray,
     thresholds: np.ndarray | None,
+    open_mask: np.ndarray | None = None,
 ) -> CascadeCheck:
-    """What the cascade decides on these rows, next to the transformer alone (``teacher``: its probabilities)."""
+    """What the cascade decides on these rows, next to the transformer alone (``teacher``: its probabilities).
+
+    With an ``open_mask`` both sides are compared as users get them: labels it
+    rules out are 0 whoever scores the row, and never send a row on.
+    """
     from sklearn.metrics import f1_score
 
     task = "multilabel" if cascade.multilabel else "multiclass"
     cuts = threshold_logits(thresholds, cascade.temperature)
-    escalated = ~cascade.band.decided(margins(student_logits, cuts), cascade.multilabel)
+    escalated = ~cascade.band.decided(margins(student_logits, cuts), cascade.multilabel, open_mask)
     student = probabilities_from_logits(student_logits, cascade.temperature, cascade.multilabel)
+    if open_mask is not None:
+        student, teacher = gate(student, open_mask), gate(teacher, open_mask)
     exact_flags = apply_thresholds(teacher, thresholds, task)
     flags = apply_thresholds(np.where(escalated[:, None], teacher, student), thresholds, task)
     return CascadeCheck(
@@ -83,12 +91,25 @@ def compare(
 
 
 def _band_for(
-    budget: float, student_logits: np.ndarray, teacher: np.ndarray, thresholds: np.ndarray | None, temperature: float
+    budget: float,
+    student_logits: np.ndarray,
+    teacher: np.ndarray,
+    thresholds: np.ndarray | None,
+    temperature: float,
+    open_mask: np.ndarray | None = None,
 ) -> Band:
     cuts = threshold_logits(thresholds, temperature)
     if cuts is not None:
         flags = apply_thresholds(teacher, thresholds, "multilabel")
-        return fit_band(margins(student_logits, cuts), flags, budget, multilabel=True)
+        margin = margins(student_logits, cuts)
+        if open_mask is None:
+            return fit_band(margin, flags, budget, multilabel=True)
+        # each label's band from the rows where a scorer decides it
+        bands = [
+            fit_band(margin[open_mask[:, j], j : j + 1], flags[open_mask[:, j], j : j + 1], budget, multilabel=True)
+            for j in range(margin.shape[1])
+        ]
+        return Band(np.concatenate([b.low for b in bands]), np.concatenate([b.high for b in bands]))
     same = (student_logits.argmax(axis=1) == teacher.argmax(axis=1))[:, None]
     return fit_band(margins(student_logits, None), same, budget, multilabel=False)
 
@@ -101,23 +122,25 @@ def choose_band(
     thresholds: np.ndarray | None,
     temperature: float,
     settings: CascadeConfig,
+    open_mask: np.ndarray | None = None,
 ) -> tuple[Cascade, CascadeCheck]:
     """The widest band of ``BUDGETS`` that holds ``settings``' agreement and F1 on validation.
 
-    ``validation_teacher`` holds the transformer's probabilities on the validation rows.
+    ``validation_teacher`` holds the transformer's probabilities on the validation rows;
+    ``open_mask`` the labels a scorer decides per row (``framing.mentions.open_labels``).
     """
     multilabel = thresholds is not None
     closed = Band(np.full(truth.shape[1], -np.inf), np.full(truth.shape[1], np.inf))
     best = Cascade(student, closed, temperature, multilabel, {"budget": -1.0})
-    best_check = compare(best, validation_student, validation_teacher, truth, thresholds)
+    best_check = compare(best, validation_student, validation_teacher, truth, thresholds, open_mask)
     for budget in BUDGETS:
         candidate = Cascade(
             student,
-            _band_for(budget, validation_student, validation_teacher, thresholds, temperature),
+            _band_for(budget, validation_student, validation_teacher, thresholds, temperature, open_mask),
             temperature,
             multilabel,
         )
-        check = compare(candidate, validation_student, validation_teacher, truth, thresholds)
+        check = compare(candidate, validation_student, validation_teacher, truth, thresholds, open_mask)
         holds = check.agreement.min() >= settings.agreement and check.f1 >= check.f1_exact - settings.f1_tolerance
         if holds and check.escalation < best_check.escalation:
             best, best_check = candidate, check
@@ -163,10 +186,12 @@ def fit_cascade(
     settings: CascadeConfig,
     unlabelled: Sequence[str] = (),
     seed: int = 0,
+    open_mask: np.ndarray | None = None,
 ) -> tuple[Cascade, dict[str, float]]:
     """Distil the student, fit its band on validation, and return both with the run's ``cascade/`` metrics.
 
-    ``validation_probabilities`` are the transformer's on ``validation``, as the run already computed them.
+    ``validation_probabilities`` are the transformer's on ``validation``, as the run already computed them;
+    ``open_mask`` marks the labels a scorer decides on each validation row.
     """
     started = time.perf_counter()
     distil_texts = list(train.texts) + list(unlabelled)
@@ -180,6 +205,7 @@ def fit_cascade(
         thresholds,
         model.temperature,
         settings,
+        open_mask,
     )
     metrics = check.metrics("cascade/validation", model.labels)
     metrics.update(
@@ -198,11 +224,11 @@ def check_on(
     probabilities: np.ndarray,
     labels: Sequence[str],
     thresholds: np.ndarray | None,
+    open_mask: np.ndarray | None = None,
 ) -> dict[str, float]:
     """The cascade against the transformer (its ``probabilities``) on a split it was not fitted on (test)."""
-    check = compare(
-        cascade, cascade.student.logits(split.texts), probabilities, split.label_matrix(list(labels)), thresholds
-    )
+    truth = split.label_matrix(list(labels))
+    check = compare(cascade, cascade.student.logits(split.texts), probabilities, truth, thresholds, open_mask)
     return check.metrics(f"cascade/{split.name}", labels)
 
 
