@@ -30,7 +30,7 @@ from framing.data.splits import check_no_cross_split_duplicates, deduplicate_spl
 from framing.errors import ConfigError, DataError
 from framing.evaluation import compute_metrics, error_analysis
 from framing.languages import training_record
-from framing.mentions import news_media_labels, open_labels, require_news_media
+from framing.mentions import gate, news_media_labels, open_labels
 from framing.models.base import FitContext, StopSignal, build_model, model_family
 from framing.package import Predictor
 from framing.plots import confusion_matrices, pr_curves
@@ -182,9 +182,9 @@ def run_training(config: Config) -> TrainingResult:
         held_out = [splits.validation] + ([splits.test] if splits.test else [])
         scores = {split.name: model.predict_proba(split.texts) for split in held_out}  # one pass each
         required = news_media_labels(config.data.requires_news_media, labels, config.data.task)
-        probabilities = {
-            split.name: require_news_media(scores[split.name], split.texts, labels, required) for split in held_out
-        }
+        # per split, the labels a scorer decides on each row (data.requires_news_media rules out the rest)
+        open_masks = {split.name: open_labels(split.texts, labels, required) for split in held_out} if required else {}
+        probabilities = {name: gate(p, open_masks[name]) if required else p for name, p in scores.items()}
         thresholds = _thresholds(logger, config, splits.validation, probabilities["validation"], labels)
         predictor = Predictor(
             model=model, thresholds=thresholds, training=training_record(splits), news_media_labels=required
@@ -193,7 +193,7 @@ def run_training(config: Config) -> TrainingResult:
         metrics: dict[str, float] = {}
         for split in held_out:
             metrics.update(_evaluate_split(logger, predictor, split, probabilities[split.name], labels, config))
-        metrics.update(_fit_cascade(predictor, config, splits, probabilities))
+        metrics.update(_fit_cascade(predictor, config, splits, probabilities, open_masks))
         logger.log_metrics(metrics)
         log_description(logger, config, splits, metrics)
         result = _publish(logger, config, predictor, splits.validation.texts[:3], metrics, stop)
@@ -203,12 +203,18 @@ def run_training(config: Config) -> TrainingResult:
 
 
 def _fit_cascade(
-    predictor: Predictor, config: Config, splits: Splits, probabilities: dict[str, np.ndarray]
+    predictor: Predictor,
+    config: Config,
+    splits: Splits,
+    probabilities: dict[str, np.ndarray],
+    open_masks: dict[str, np.ndarray],
 ) -> dict[str, float]:
     """A transformer's fast scoring path (``framing.cascade``), fitted on train and validation, checked on test.
 
     The metrics above are the transformer's own (``--exact``); ``cascade/...``
-    ones say how far the default scoring path departs from them.
+    ones say how far the default scoring path departs from them. ``open_masks``
+    (per split, none without ``data.requires_news_media``) keep a label the
+    requirement rules out from sending a row to the transformer.
     """
     settings = getattr(config.model, "cascade", None)
     if settings is None or not settings.enabled:
@@ -224,10 +230,6 @@ def _fit_cascade(
         )
         metrics["cascade/unlabelled_rejected"] = float(rejected)
     model: Any = predictor.model
-
-    def open_mask(split: LabelledSet) -> np.ndarray:  # labels ruled out by data.requires_news_media never escalate
-        return open_labels(split.texts, model.labels, predictor.news_media_labels)
-
     cascade, fitted = fit_cascade(
         model,
         predictor.thresholds,
@@ -237,14 +239,13 @@ def _fit_cascade(
         settings,
         unlabelled,
         config.seed,
-        open_mask(splits.validation),
+        open_masks.get("validation"),
     )
     metrics.update(fitted)
     if splits.test is not None:
+        test_mask = open_masks.get("test")
         metrics.update(
-            check_on(
-                cascade, splits.test, probabilities["test"], model.labels, predictor.thresholds, open_mask(splits.test)
-            )
+            check_on(cascade, splits.test, probabilities["test"], model.labels, predictor.thresholds, test_mask)
         )
     predictor.cascade = cascade
     return metrics
