@@ -522,6 +522,8 @@ def _add_predict(commands: Commands) -> None:
 
 def _add_scoring_options(predict: argparse.ArgumentParser, source: SourceOptions, scoring: ScoringOptions) -> None:
     """How ``predict`` scores and writes: batches, parts, limits, engine, evidence, languages."""
+    from framing.models.transformer import ESCALATION_PRECISIONS
+
     predict.add_argument(
         "--batch-size",
         type=int,
@@ -576,7 +578,7 @@ def _add_scoring_options(predict: argparse.ArgumentParser, source: SourceOptions
     )
     predict.add_argument(
         "--precision",
-        choices=["auto", "fp32", "bf16"],
+        choices=ESCALATION_PRECISIONS,
         default=None,
         help="what a transformer's cascade scores escalated paragraphs in: bf16 (about 2-3x faster on a CPU with "
         "AMX, decisions equal to fp32 on nearly every paragraph), fp32, or auto (bf16 where the CPU multiplies it "

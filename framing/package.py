@@ -233,9 +233,11 @@ def load_package(directory: str | Path) -> Predictor:
 def _news_media_labels(manifest: dict[str, Any], path: Path) -> list[str]:
     """The manifest's ``requires_news_media`` labels (none in models saved before it existed), checked."""
     required = manifest.get("requires_news_media") or []
+    if not isinstance(required, list):
+        raise ModelLoadError(f"{path}: requires_news_media must be a list of labels, got {required!r}")
     unknown = [label for label in required if label not in manifest["labels"]]
-    if not isinstance(required, list) or unknown:
-        raise ModelLoadError(f"{path}: requires_news_media names labels the model does not have: {unknown or required}")
+    if unknown:
+        raise ModelLoadError(f"{path}: requires_news_media names labels the model does not have: {unknown}")
     return [str(label) for label in required]
 
 

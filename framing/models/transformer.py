@@ -7,12 +7,16 @@ module stays light so that reading a config never imports torch.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field
 
 from framing.config_base import ModelSettings, StrictConfig
 from framing.models.base import ModelFamily
+
+# What a cascade scores its escalated paragraphs in: fp32 as trained, auto (bf16 where the CPU has it) or bf16.
+EscalationPrecision = Literal["fp32", "auto", "bf16"]
+ESCALATION_PRECISIONS: tuple[str, ...] = get_args(EscalationPrecision)
 
 
 class CascadeConfig(StrictConfig):
@@ -33,7 +37,7 @@ class CascadeConfig(StrictConfig):
     max_unlabelled: int = Field(
         default=20_000, ge=0, description="Most paragraphs of data.unlabelled the student is distilled on."
     )
-    transformer_precision: Literal["fp32", "auto", "bf16"] = Field(
+    transformer_precision: EscalationPrecision = Field(
         default="auto",
         description=(
             "Weights of the transformer for the paragraphs the cascade sends on, on a CPU: bf16 scores 2-3x "

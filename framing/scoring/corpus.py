@@ -33,6 +33,7 @@ from framing.errors import ConfigError, DataError, FramingError
 from framing.formats import FORMATS as ALL_FORMATS
 from framing.formats import Reject, RejectCounts, read_records, read_rejects, write_rejects
 from framing.languages import UNDETERMINED
+from framing.models.transformer import ESCALATION_PRECISIONS
 from framing.package import Predictor
 from framing.scoring.guard import (
     OutputError,
@@ -58,7 +59,6 @@ from framing.scoring.sources import (
 )
 
 MANIFEST = "_manifest.json"
-PRECISIONS = ("auto", "fp32", "bf16")
 
 
 @dataclass(frozen=True)
@@ -85,8 +85,9 @@ class ScoringOptions:
         for flag, (value, minimum) in minimums.items():
             if value < minimum:
                 raise ConfigError(f"{flag} must be at least {minimum}, got {value}")
-        if self.precision not in (None, *PRECISIONS):
-            raise ConfigError(f"--precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        if self.precision not in (None, *ESCALATION_PRECISIONS):
+            choices = ", ".join(ESCALATION_PRECISIONS)
+            raise ConfigError(f"--precision must be one of {choices}, got {self.precision!r}")
         if self.folder_format not in FORMATS.values():
             raise ConfigError(f"--format must be one of {', '.join(FORMATS.values())}, got {self.folder_format!r}")
 
