@@ -71,7 +71,7 @@ def main() -> None:
 
 def _on_splits(model: Any, validation: Any, test: Any, labels: list[str], required: list[str]) -> dict[str, Any]:
     from framing.mentions import require_news_media
-    from framing.results import metric_intervals
+    from framing.results import confusion_counts, count_metrics, metric_intervals
     from framing.thresholds import tune_thresholds
 
     scored = {}
@@ -79,20 +79,18 @@ def _on_splits(model: Any, validation: Any, test: Any, labels: list[str], requir
         probabilities = require_news_media(model.probabilities(list(split.texts)), split.texts, labels, required)
         scored[split.name] = (probabilities, split.label_matrix(labels), split.groups)
     thresholds = tune_thresholds(scored["validation"][1], scored["validation"][0])
-    j = labels.index(LABEL)
-    out: dict[str, Any] = {"threshold": float(thresholds[j])}
+    out: dict[str, Any] = {"threshold": float(thresholds[labels.index(LABEL)])}
     for name, (probabilities, truth, groups) in scored.items():
         flags = probabilities >= thresholds
-        tp, fp = (flags & (truth == 1)).sum(axis=0), (flags & (truth == 0)).sum(axis=0)
-        fn = (~flags & (truth == 1)).sum(axis=0)
-        f1 = 2 * tp / np.maximum(2 * tp + fp + fn, 1)
+        counts = {kind: rows.sum(axis=0) for kind, rows in confusion_counts(truth, flags).items()}
+        point = count_metrics(counts["tp"], counts["fp"], counts["fn"], labels)  # as the run logs them
         intervals = metric_intervals(truth, flags, probabilities, labels, groups)
         out[name] = {
-            "precision": float(tp[j] / max(tp[j] + fp[j], 1)),
-            "recall": float(tp[j] / max(tp[j] + fn[j], 1)),
-            "f1": float(f1[j]),
+            "precision": float(point[f"{LABEL}/precision"]),
+            "recall": float(point[f"{LABEL}/recall"]),
+            "f1": float(point[f"{LABEL}/f1"]),
             "f1_interval": [intervals[f"{LABEL}/f1/ci_low"], intervals[f"{LABEL}/f1/ci_high"]],
-            "macro_f1": float(f1.mean()),
+            "macro_f1": float(point["f1_macro"]),
             "macro_interval": [intervals["f1_macro/ci_low"], intervals["f1_macro/ci_high"]],
             "rows": len(truth),
             "articles": len(set(groups)),
