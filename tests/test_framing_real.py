@@ -1,7 +1,7 @@
 """The real-text annotation adapter: rows rebuilt by id, refused when the text differs or is missing.
 
 The datasets folder here is a tiny stand-in written for the test, in the real
-layouts (PTC article files, BABE's ';' CSV, Ukraine JSON).
+layouts (PTC article files, BABE's ';' CSV, Ukraine JSON, MBIC's workbook).
 """
 
 from __future__ import annotations
@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from framing.data.adapters.framing_real import load_framing_real
 from framing.data.real_sources import all_units, resolve_units, text_hash
 from framing.errors import DataError
 
+MBIC_ARTICLE = "Anchors cheered the plan.\n\n  Critics said the coverage left out the cost.  \nA second sentence of it."
 ARTICLE = "Harbour talks resume\n\nThe ministry said foreign networks twisted the story.\nTalks resumed on Monday.\n"
 
 
@@ -32,6 +34,14 @@ def datasets(tmp_path: Path) -> Path:
     (root / "ukraine-news-bias" / "json").mkdir(parents=True)
     article = {"id": "article_0", "sentences": [{"id": "sent_0", "content": "Envoys met in Geneva."}]}
     (root / "ukraine-news-bias" / "json" / "article_0.json").write_text(json.dumps(article), encoding="utf-8")
+    (root / "mbic").mkdir()
+    pd.DataFrame(
+        {
+            "text": ["Anchors cheered the plan.", "A second sentence of it.", "No article here."],
+            "news_link": ["http://x/1", "http://x/1", "http://x/2"],
+            "article": [MBIC_ARTICLE, MBIC_ARTICLE, None],
+        }
+    ).to_excel(root / "mbic" / "final_labels_MBIC.xlsx", index=False)
     return root
 
 
@@ -49,7 +59,14 @@ def test_units_have_stable_ids_offsets_and_hashes(datasets: Path) -> None:
         "ptc:111:76-100",
         "babe:1",
         "ukraine:article_0:sent_0",
+        "mbic:1:0",
+        "mbic:1:1",
+        "mbic:1:2",
     ]
+    # an MBIC article repeats on every row of its sentences and is read once; its paragraphs share the
+    # article key of the BABE sentences of the same link, so splits and bootstraps keep them together
+    assert units[6].text == "Critics said the coverage left out the cost."
+    assert {u.article_id for u in units if u.source in ("babe", "mbic")} == {"babe:http://x/1"}
     assert ARTICLE[22:75] == "The ministry said foreign networks twisted the story."
     again = resolve_units([u.unit_id for u in units], datasets)
     assert {k: v.text for k, v in again.items()} == {u.unit_id: u.text for u in units}

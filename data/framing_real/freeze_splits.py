@@ -20,6 +20,16 @@ Round 2 annotated the rest of the Ukraine-crisis set, so its round-1 random
 sample is part of a census and gets weight 1. The shipped invented paragraphs
 (train and validation files) are appended to the training split by id; the
 invented test file stays out.
+
+A later round is added without moving a single frozen row (the test split
+stays the test split):
+
+    python data/framing_real/freeze_splits.py --extend --labelled labelled3.jsonl --pool pool3.jsonl \
+        --earlier-pool pool_all.jsonl
+
+New rows that share an article or a (near) copy with a frozen row go to that
+row's split; the other new groups are split 60/20/20 among themselves, with
+the seed chosen the same way, and appended to the split files.
 """
 
 from __future__ import annotations
@@ -45,15 +55,14 @@ def main() -> None:
     parser.add_argument(
         "--corrections", type=Path, help="review of framing annotate check's suspects: task, labels, changed"
     )
+    parser.add_argument("--extend", action="store_true", help="append a later round; frozen rows stay put")
+    parser.add_argument("--earlier-pool", type=Path, help="with --extend: the pool(s) of the frozen rounds")
     args = parser.parse_args()
+    if args.extend:
+        _extend(args)
+        return
     pool = {row["unit_id"]: row for row in _read(args.pool)}
-    labelled = _read(args.labelled)
-    if args.corrections:
-        fixes = {row["task"]: row["labels"] for row in _read(args.corrections) if row["changed"]}
-        for row in labelled:
-            if row["id"] in fixes:
-                row["labels"], row["resolution"] = fixes[row["id"]], f"reviewed ({row['resolution']})"
-        print(f"{len(fixes)} label set(s) corrected after review")
+    labelled = _corrected(_read(args.labelled), args.corrections)
     missing = [row["id"] for row in labelled if row["id"] not in pool]
     if missing:
         raise SystemExit(f"{len(missing)} labelled ids are not in the pool, e.g. {missing[:3]}")
@@ -64,18 +73,10 @@ def main() -> None:
     rows: dict[str, list[dict]] = {"train": [], "validation": [], "test": []}  # train_real, train_invented added
     for row, unit, split in zip(labelled, units, splits, strict=True):
         assert text_hash(unit["text"]) == unit["text_sha256_16"]
-        rows[split].append(
-            {
-                "id": row["id"],
-                "article_id": unit["article_id"],
-                "text_sha256_16": unit["text_sha256_16"],
-                "labels": sorted(row["labels"]),
-                "stratum": unit["stratum"],
-                "weight": 1.0 if unit["stratum"] == "random_ukraine" else unit["weight"],
-                "resolution": row.get("resolution"),
-                "annotators": row.get("annotators"),
-            }
-        )
+        frozen = _frozen_row(row, unit)
+        if unit["stratum"] == "random_ukraine":
+            frozen["weight"] = 1.0
+        rows[split].append(frozen)
     invented = [
         {"id": f"invented:{record['id']}", "labels": record["labels"], "stratum": "invented"}
         for path in INVENTED
@@ -95,6 +96,71 @@ def main() -> None:
             f"{split}: {len(real)} real paragraphs from {articles} articles, labels {dict(sorted(counts.items()))}; "
             f"{len(split_rows) - len(real)} invented"
         )
+
+
+def _corrected(labelled: list[dict], corrections: Path | None) -> list[dict]:
+    """The labelled rows with the reviewer's corrections of ``framing annotate check``'s suspects applied."""
+    if corrections:
+        fixes = {row["task"]: row["labels"] for row in _read(corrections) if row["changed"]}
+        for row in labelled:
+            if row["id"] in fixes:
+                row["labels"], row["resolution"] = fixes[row["id"]], f"reviewed ({row['resolution']})"
+        print(f"{len(fixes)} label set(s) corrected after review")
+    return labelled
+
+
+def _frozen_row(row: dict, unit: dict) -> dict:
+    return {
+        "id": row["id"],
+        "article_id": unit["article_id"],
+        "text_sha256_16": unit["text_sha256_16"],
+        "labels": sorted(row["labels"]),
+        "stratum": unit["stratum"],
+        "weight": unit["weight"],
+        "resolution": row.get("resolution"),
+        "annotators": row.get("annotators"),
+    }
+
+
+def _extend(args: argparse.Namespace) -> None:
+    """Append a later round's rows to the frozen split files, leaving every frozen row where it is."""
+    if args.earlier_pool is None:
+        raise SystemExit("--extend needs --earlier-pool (the text of the frozen rows, for the copy check)")
+    frozen_split = {
+        row["id"]: split for split in ("train_real", "validation", "test") for row in _read(OUT / f"{split}.jsonl")
+    }
+    earlier = [row for row in _read(args.earlier_pool) if row["unit_id"] in frozen_split]
+    pool = {row["unit_id"]: row for row in _read(args.pool)}
+    labelled = [row for row in _corrected(_read(args.labelled), args.corrections) if row["id"] not in frozen_split]
+    units = [pool[row["id"]] for row in labelled]
+    texts = [u["text"] for u in earlier] + [u["text"] for u in units]
+    groups = copy_groups(texts, [u["article_id"] for u in earlier + units], threshold=0.9)
+    fixed: dict[str, str] = {}
+    for unit, group in zip(earlier, groups, strict=False):
+        fixed[group] = "train" if frozen_split[unit["unit_id"]] == "train_real" else frozen_split[unit["unit_id"]]
+    new_groups = groups[len(earlier) :]
+    free = [i for i, group in enumerate(new_groups) if group not in fixed]
+    seed, free_splits = _balanced_split([new_groups[i] for i in free], [labelled[i]["labels"] for i in free])
+    splits = [fixed.get(group, "") for group in new_groups]
+    for i, split in zip(free, free_splits, strict=True):
+        splits[i] = split
+    print(f"{len(labelled) - len(free)} new rows joined the split of a frozen article or copy; split seed {seed}")
+    for split in ("train_real", "train", "validation", "test"):
+        target = "train" if split == "train_real" else split
+        added = [_frozen_row(r, u) for r, u, s in zip(labelled, units, splits, strict=True) if s == target]
+        for row, unit in zip(labelled, units, strict=True):
+            assert text_hash(unit["text"]) == unit["text_sha256_16"], row["id"]
+        existing = _read(OUT / f"{split}.jsonl")
+        if split == "train":  # real rows first, then the invented references, as the freeze writes them
+            real = [r for r in existing if r["stratum"] != "invented"]
+            existing = real + added + [r for r in existing if r["stratum"] == "invented"]
+        else:
+            existing += added
+        with open(OUT / f"{split}.jsonl", "w", encoding="utf-8") as handle:
+            for row in existing:
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        counts = Counter(label for r in added for label in r["labels"])
+        print(f"{split}: +{len(added)} rows, labels {dict(sorted(counts.items()))}")
 
 
 def _balanced_split(groups: list[str], labels: list[list[str]]) -> tuple[int, list[str]]:

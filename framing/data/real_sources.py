@@ -9,7 +9,15 @@ and back, so that a row is rebuilt exactly or refused with the reason:
   ``ptc:<article>:<start>-<end>`` (character offsets in the article file);
 - BABE SG2: one sentence per row, id ``babe:<row>`` (1-based data row of
   ``final_labels_SG2.csv``);
-- Ukraine-crisis news bias: one sentence, id ``ukraine:<article_N>:<sent_id>``.
+- Ukraine-crisis news bias: one sentence, id ``ukraine:<article_N>:<sent_id>``;
+- MBIC source articles (2019-2020, eight US outlets): one paragraph per non-blank
+  line of the ``article`` column, id ``mbic:<row>:<line>`` (the first 1-based
+  data row of ``final_labels_MBIC.xlsx`` that carries the article, and the
+  index of the line among its non-blank lines).
+
+BABE and MBIC sentences come from the same articles, so an MBIC paragraph's
+article is keyed like a BABE sentence's, ``babe:<news link>``: a split or a
+bootstrap that groups by article keeps both together.
 """
 
 from __future__ import annotations
@@ -54,7 +62,7 @@ def datasets_root(path: str | Path | None = None) -> Path:
         raise DataError(
             root,
             "public datasets folder not found; set FRAMING_DATASETS to the folder holding "
-            "ptc-semeval2020/, babe/ and ukraine-news-bias/",
+            "ptc-semeval2020/, babe/, ukraine-news-bias/ and mbic/",
         )
     return root
 
@@ -111,11 +119,32 @@ def ukraine_sentences(root: Path) -> Iterator[TextUnit]:
                 yield TextUnit(f"ukraine:{path.stem}:{sentence['id']}", "ukraine", f"ukraine:{path.stem}", text)
 
 
+def mbic_paragraphs(root: Path) -> Iterator[TextUnit]:
+    """Every non-blank line of every distinct source article of MBIC, in data-row order."""
+    import pandas as pd
+
+    path = root / "mbic" / "final_labels_MBIC.xlsx"
+    if not path.is_file():
+        raise DataError(path, "MBIC final_labels_MBIC.xlsx not found")
+    frame = pd.read_excel(path, usecols=["news_link", "article"], dtype=str)
+    seen: set[str] = set()
+    for index, row in enumerate(frame.itertuples(index=False)):
+        article = row.article if isinstance(row.article, str) else ""
+        if not article.strip() or article in seen:
+            continue
+        seen.add(article)
+        link = row.news_link if isinstance(row.news_link, str) else f"mbic-row{index + 1}"
+        lines = [line.strip() for line in article.split("\n") if line.strip()]
+        for number, line in enumerate(lines):
+            yield TextUnit(f"mbic:{index + 1}:{number}", "mbic", f"babe:{link}", line)
+
+
 def all_units(root: Path) -> Iterator[TextUnit]:
-    """Every unit the real-text annotations can refer to (PTC labelled and dev articles, BABE, Ukraine)."""
+    """Every unit the real-text annotations can refer to (PTC labelled and dev articles, BABE, Ukraine, MBIC)."""
     yield from ptc_paragraphs(root)
     yield from babe_sentences(root)
     yield from ukraine_sentences(root)
+    yield from mbic_paragraphs(root)
 
 
 def resolve_units(unit_ids: list[str], root: Path) -> dict[str, TextUnit]:
@@ -129,9 +158,9 @@ def resolve_units(unit_ids: list[str], root: Path) -> dict[str, TextUnit]:
     by_source: dict[str, list[str]] = {}
     for unit_id in unit_ids:
         by_source.setdefault(unit_id.split(":", 1)[0], []).append(unit_id)
-    unknown = sorted(set(by_source) - {"ptc", "babe", "ukraine"})
+    unknown = sorted(set(by_source) - {"ptc", "babe", "ukraine", "mbic"})
     if unknown:
-        raise DataError(root, f"unknown unit source(s) {unknown}; expected ptc:, babe: or ukraine: ids")
+        raise DataError(root, f"unknown unit source(s) {unknown}; expected ptc:, babe:, ukraine: or mbic: ids")
     if "ptc" in by_source:
         found |= _resolve_ptc(by_source["ptc"], root)
     if "babe" in by_source:
@@ -140,6 +169,9 @@ def resolve_units(unit_ids: list[str], root: Path) -> dict[str, TextUnit]:
     if "ukraine" in by_source:
         wanted = set(by_source["ukraine"])
         found |= {u.unit_id: u for u in ukraine_sentences(root) if u.unit_id in wanted}
+    if "mbic" in by_source:
+        wanted = set(by_source["mbic"])
+        found |= {u.unit_id: u for u in mbic_paragraphs(root) if u.unit_id in wanted}
     return found
 
 
