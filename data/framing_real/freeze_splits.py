@@ -43,6 +43,7 @@ from framing.data.real_sources import text_hash
 from framing.data.splits import assign_group_splits, copy_groups
 
 FRACTIONS = (0.6, 0.2, 0.2)
+LEFT_OUT = "left out"
 SEEDS = range(300)
 OUT = Path("data/framing_real")
 INVENTED = (Path("data/framing/train.jsonl"), Path("data/framing/validation.jsonl"))
@@ -126,13 +127,14 @@ def _extend(args: argparse.Namespace) -> None:
     """Append a later round's rows to the frozen split files, leaving every frozen row where it is."""
     if args.earlier_pool is None:
         raise SystemExit("--extend needs --earlier-pool (the text of the frozen rows, for the copy check)")
-    frozen_split = {
-        row["id"]: split for split in ("train_real", "validation", "test") for row in _read(OUT / f"{split}.jsonl")
-    }
+    frozen = {split: _read(OUT / f"{split}.jsonl") for split in ("train", "train_real", "validation", "test")}
+    frozen_split = {row["id"]: split for split in ("train_real", "validation", "test") for row in frozen[split]}
     earlier = [row for row in _read(args.earlier_pool) if row["unit_id"] in frozen_split]
     pool = {row["unit_id"]: row for row in _read(args.pool)}
     labelled = [row for row in _corrected(_read(args.labelled), args.corrections) if row["id"] not in frozen_split]
     units = [pool[row["id"]] for row in labelled]
+    for row, unit in zip(labelled, units, strict=True):
+        assert text_hash(unit["text"]) == unit["text_sha256_16"], row["id"]
     texts = [u["text"] for u in earlier] + [u["text"] for u in units]
     groups = copy_groups(texts, [u["article_id"] for u in earlier + units], threshold=0.9)
     fixed: dict[str, str] = {}
@@ -145,22 +147,69 @@ def _extend(args: argparse.Namespace) -> None:
     for i, split in zip(free, free_splits, strict=True):
         splits[i] = split
     print(f"{len(labelled) - len(free)} new rows joined the split of a frozen article or copy; split seed {seed}")
-    for split in ("train_real", "train", "validation", "test"):
-        target = "train" if split == "train_real" else split
-        added = [_frozen_row(r, u) for r, u, s in zip(labelled, units, splits, strict=True) if s == target]
-        for row, unit in zip(labelled, units, strict=True):
-            assert text_hash(unit["text"]) == unit["text_sha256_16"], row["id"]
-        existing = _read(OUT / f"{split}.jsonl")
-        if split == "train":  # real rows first, then the invented references, as the freeze writes them
-            real = [r for r in existing if r["stratum"] != "invented"]
-            existing = real + added + [r for r in existing if r["stratum"] == "invented"]
-        else:
-            existing += added
-        with open(OUT / f"{split}.jsonl", "w", encoding="utf-8") as handle:
-            for row in existing:
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    new_rows = [_frozen_row(r, u) for r, u in zip(labelled, units, strict=True)]
+    _write_extension(frozen, new_rows, splits)
+    frozen_articles = {
+        row["article_id"]: "train" if split == "train_real" else split
+        for split in ("train_real", "validation", "test")
+        for row in frozen[split]
+    }
+    while moved := _settle_copies(new_rows, splits, frozen_articles):
+        print(f"moved {moved} new row(s) beside a near copy the training check finds in another split")
+        _write_extension(frozen, new_rows, splits)
+    left_out = [row["id"] for row, split in zip(new_rows, splits, strict=True) if split == LEFT_OUT]
+    if left_out:
+        print(f"left out {len(left_out)} row(s) joining a frozen article to a copy in another split: {left_out}")
+    for split in ("train", "validation", "test"):
+        added = [r for r, s in zip(new_rows, splits, strict=True) if s == split]
         counts = Counter(label for r in added for label in r["labels"])
         print(f"{split}: +{len(added)} rows, labels {dict(sorted(counts.items()))}")
+
+
+def _write_extension(frozen: dict[str, list[dict]], new_rows: list[dict], splits: list[str]) -> None:
+    """The frozen rows as they were, the new rows of each split after them (in train, before the invented)."""
+    for split, rows in frozen.items():
+        added = [r for r, s in zip(new_rows, splits, strict=True) if s == ("train" if split == "train_real" else split)]
+        if split == "train":
+            real = [r for r in rows if r["stratum"] != "invented"]
+            rows = real + added + [r for r in rows if r["stratum"] == "invented"]
+        else:
+            rows = rows + added
+        with open(OUT / f"{split}.jsonl", "w", encoding="utf-8") as handle:
+            for row in rows:
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _settle_copies(new_rows: list[dict], splits: list[str], frozen_articles: dict[str, str]) -> int:
+    """Move new rows (with their article) to the split of a near copy found by the check training runs.
+
+    The copy groups above compare the two rounds' units among themselves; the
+    training check compares the split files' texts with the invented rows
+    included, so a pair close to the threshold can differ. This applies the
+    training check itself and moves the new side of each pair found.
+    """
+    from framing.config import load_config
+    from framing.data.dataset import load_splits
+    from framing.data.splits import find_cross_split_duplicates
+
+    data = load_config(["data=framing_real"]).data
+    index = {row["id"]: i for i, row in enumerate(new_rows)}
+    moved = 0
+    for pair in find_cross_split_duplicates(load_splits(data).all(), data.near_duplicate_threshold):
+        ends = [(pair.left_split, pair.left_id), (pair.right_split, pair.right_id)]
+        new = [(split, row_id) for split, row_id in ends if row_id in index]
+        if not new:
+            raise SystemExit(f"frozen rows {pair.left_id} and {pair.right_id} are copies across splits")
+        target = next((split for split, row_id in ends if row_id not in index), ends[0][0])
+        article = new_rows[index[new[-1][1]]]["article_id"]
+        held = frozen_articles.get(article, target)
+        for i, row in enumerate(new_rows):
+            if row["article_id"] == article and splits[i] != (target if held == target else LEFT_OUT):
+                # an article frozen in one split whose new rows copy a frozen row of another would join
+                # the two: its new rows are left out, named in the output, rather than leak
+                splits[i] = target if held == target else LEFT_OUT
+                moved += 1
+    return moved
 
 
 def _balanced_split(groups: list[str], labels: list[list[str]]) -> tuple[int, list[str]]:
