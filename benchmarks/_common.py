@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "benchmarks" / "README.md"
 RESULTS = ROOT / "benchmarks" / "results"
@@ -230,3 +232,11 @@ def load_results(name: str) -> dict[str, Any] | None:
     """Results an earlier benchmark saved, or None."""
     path = RESULTS / f"{name}.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def f1_by_label(truth: np.ndarray, flags: np.ndarray) -> dict[str, float]:
+    """Macro-F1 (``macro``) and each label's F1 by column index (``"0"``, ``"1"``, ...), as JSON-ready floats."""
+    from sklearn.metrics import f1_score
+
+    per_label = f1_score(truth, flags, average=None, zero_division=0)
+    return {"macro": float(per_label.mean()), **{str(j): float(v) for j, v in enumerate(per_label)}}

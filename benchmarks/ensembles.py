@@ -33,7 +33,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
-from benchmarks._common import machine, save
+from benchmarks._common import f1_by_label, machine, save
 
 WEIGHTS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)  # the TF-IDF model's share of the mixed probability
 
@@ -79,9 +79,9 @@ def main() -> None:
             split: _paired_gain(truth[split], reference[split], flags[split], groups[split], labels) for split in splits
         }
         rows.append({"candidate": name, "members": [uri for _, uri in parts], "flags": flags, **found})
+        print(f"{name}: validation (out of fold) {found['validation']['macro']:.3f}, test {found['test']['macro']:.3f}")
     for row in rows:
         del row["flags"]
-        print(f"{name}: validation (out of fold) {found['validation']['macro']:.3f}, test {found['test']['macro']:.3f}")
     results = {"members": args.member, "folds": args.folds, "labels": labels, "rows": rows}
     save("ensembles", results, _section(results), not args.no_readme)
 
@@ -119,7 +119,7 @@ def _tune(
     for weight in WEIGHTS if mixed else (0.0,):
         probabilities = _mix(parts, "validation", weight)[rows] * mask[rows]
         thresholds = tune_thresholds(truth[rows], probabilities)
-        score = _f1s(truth[rows], probabilities >= thresholds)["macro"]
+        score = f1_by_label(truth[rows], probabilities >= thresholds)["macro"]
         if best is None or score > best[0]:
             best = (score, weight, thresholds)
     assert best is not None
@@ -156,9 +156,9 @@ def _evaluate(
         "weight": weight,
         "fold_weights": weights,
         "flags": {"validation": decided, "test": flags},
-        "validation": _f1s(validation, decided),
+        "validation": f1_by_label(validation, decided),
         "test": {
-            **_f1s(truth["test"], flags),
+            **f1_by_label(truth["test"], flags),
             "macro_interval": [intervals["f1_macro/ci_low"], intervals["f1_macro/ci_high"]],
             "media_interval": [intervals[f"{labels[0]}/f1/ci_low"], intervals[f"{labels[0]}/f1/ci_high"]],
         },
@@ -190,13 +190,6 @@ def _paired_gain(
         )
     low, high = percentile_interval(macro[1][1] - macro[0][1])
     return [float(macro[1][0] - macro[0][0]), low, high]
-
-
-def _f1s(truth: np.ndarray, flags: np.ndarray) -> dict[str, float]:
-    from sklearn.metrics import f1_score
-
-    per_label = f1_score(truth, flags, average=None, zero_division=0)
-    return {"macro": float(per_label.mean()), **{str(j): float(v) for j, v in enumerate(per_label)}}
 
 
 def _section(results: dict[str, Any]) -> str:

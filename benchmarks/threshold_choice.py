@@ -25,7 +25,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
-from benchmarks._common import save
+from benchmarks._common import f1_by_label, save
 
 CHOICES = ("real validation", "real + invented validation", "0.5 for every label")
 
@@ -89,7 +89,7 @@ def _out_of_fold(scored: dict[str, Any], folds: int, seed: int) -> dict[str, dic
         }
         for choice, thresholds in tuned.items():
             decisions[choice][held] = probabilities[held] >= thresholds
-    return {choice: _f1s(truth, flags) for choice, flags in decisions.items()}
+    return {choice: f1_by_label(truth, flags) for choice, flags in decisions.items()}
 
 
 def _on_test(scored: dict[str, Any]) -> dict[str, dict[str, float]]:
@@ -103,14 +103,7 @@ def _on_test(scored: dict[str, Any]) -> dict[str, dict[str, float]]:
         CHOICES[1]: tune_thresholds(np.vstack([truth, invented_truth]), np.vstack([validation, invented])),
         CHOICES[2]: np.full(truth.shape[1], 0.5),
     }
-    return {choice: _f1s(test_truth, test >= thresholds) for choice, thresholds in tuned.items()}
-
-
-def _f1s(truth: np.ndarray, flags: np.ndarray) -> dict[str, float]:
-    from sklearn.metrics import f1_score
-
-    per_label = f1_score(truth, flags, average=None, zero_division=0)
-    return {"macro": float(per_label.mean()), **{str(j): float(v) for j, v in enumerate(per_label)}}
+    return {choice: f1_by_label(test_truth, test >= thresholds) for choice, thresholds in tuned.items()}
 
 
 def _section(results: dict[str, Any], labels: list[str]) -> str:
