@@ -1,6 +1,7 @@
 """Real-text benchmark: model families x training data, scored on the real-text test split.
 
     python benchmarks/real_text.py [--runs tfidf:invented tfidf:real tfidf:both transformer:both ...]
+        [--logged transformer:both=<run id> ...]
 
 Every run is an ordinary ``train.py`` run with ``data=framing_real`` (real
 validation for early stopping, thresholds and calibration); each run is
@@ -11,6 +12,11 @@ table gives validation macro-F1 (what a choice between rows may look at) and
 the real test split's precision/recall/F1 with 95% bootstrap intervals that
 resample articles, plus the share of paragraphs each model flags per label on
 the 400 unlabelled PTC articles that no annotation was drawn from.
+
+``--logged FAMILY:TRAIN=RUN`` adds a row from a run already logged with
+``data=framing_real`` (for example the shipped ``python train.py
+data=framing_real model=transformer``, whose settings differ from the
+benchmark's shorter transformer) instead of training it again.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ def main() -> None:
     root = datasets_root(args.datasets)
     corpus = [u.text for u in ptc_paragraphs(root, folders=("unlabelled-articles",))]
     rows = [_run(*run.split(":"), args, corpus) for run in args.runs]
+    rows += [_logged(*spec.split("="), corpus) for spec in args.logged]
     labels = rows[0]["labels"]
     section = _section(rows, labels, args, len(corpus))
     save("real_text", {"rows": rows, "unlabelled_paragraphs": len(corpus)}, section, not args.no_readme)
@@ -48,32 +55,50 @@ def _arguments() -> Any:
     result = parser(__doc__.splitlines()[0], "framing-real-text")
     runs = [f"{family}:{train}" for family in ("tfidf", "transformer") for train in TRAIN_FILES]
     default = ["tfidf:invented", "tfidf:real", "tfidf:both", "transformer:both"]
-    result.add_argument("--runs", nargs="+", choices=runs, default=default, metavar="FAMILY:TRAIN")
+    result.add_argument("--runs", nargs="*", choices=runs, default=default, metavar="FAMILY:TRAIN")
+    result.add_argument("--logged", action="append", default=[], metavar="FAMILY:TRAIN=RUN_ID")
     return result.parse_args()
 
 
 def _run(family: str, train: str, args: Any, corpus: list[str]) -> dict[str, Any]:
-    from framing import load_model
     from framing.config import load_config
-    from framing.data.dataset import load_splits
     from framing.training import run_training
 
     config = load_config(["data=framing_real", f"data.train={TRAIN_FILES[train]}", *overrides(family, args)])
     result = run_training(config)  # logs test metrics with their article-bootstrap intervals
-    model = load_model(result.model_uri)
-    test = load_splits(config.data).test
+    return _row(family_name(family, args), family, train, result.run_id, result.metrics, corpus)
+
+
+def _logged(run: str, run_id: str, corpus: list[str]) -> dict[str, Any]:
+    """A row from a logged ``data=framing_real`` run: its logged test metrics, its model's flag shares."""
+    import mlflow
+
+    family, train = run.split(":")
+    metrics = dict(mlflow.tracking.MlflowClient().get_run(run_id).data.metrics)
+    return _row(f"{family} (run `{run_id[:8]}`)", family, train, run_id, metrics, corpus)
+
+
+def _row(
+    label: str, family: str, train: str, run_id: str, metrics: dict[str, float], corpus: list[str]
+) -> dict[str, Any]:
+    from framing import load_model
+    from framing.config import load_config
+    from framing.data.dataset import load_splits
+
+    model = load_model(f"runs:/{run_id}/model")
+    test = load_splits(load_config(["data=framing_real"]).data).test
     assert test is not None
     shares = model.flags(model.probabilities(corpus)).mean(axis=0) if corpus else np.zeros(len(model.labels))
     return {
         "family": family,
-        "label": family_name(family, args),
+        "label": label,
         "train": train,
-        "run_id": result.run_id,
+        "run_id": run_id,
         "labels": model.labels,
-        "validation_f1_macro": result.metrics.get("validation/tuned/f1_macro", float("nan")),
+        "validation_f1_macro": metrics.get("validation/tuned/f1_macro", float("nan")),
         "test_rows": len(test),
         "test_articles": len(set(test.groups)),
-        "test": _test_table(result.metrics, model.labels),
+        "test": _test_table(metrics, model.labels),
         "unlabelled_share": dict(zip(model.labels, map(float, shares), strict=True)),
     }
 
@@ -103,7 +128,7 @@ def _section(rows: list[dict[str, Any]], labels: list[str], args: Any, n_corpus:
     columns += ["macro-F1 [95% CI]"]
     lines = table_head(
         "Real-text test split",
-        "make bench-real",
+        "make bench-real" if len(sys.argv) == 1 else "python benchmarks/real_text.py " + " ".join(sys.argv[1:]),
         f"Test: {rows[0]['test_rows']} real paragraphs from {rows[0]['test_articles']} articles "
         "(data/framing_real/README.md); F1 at thresholds tuned on the real validation split; "
         "intervals: 95% bootstrap over articles.",
