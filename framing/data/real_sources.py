@@ -26,6 +26,7 @@ import csv
 import hashlib
 import json
 import os
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,7 +127,9 @@ def mbic_paragraphs(root: Path) -> Iterator[TextUnit]:
     path = root / "mbic" / "final_labels_MBIC.xlsx"
     if not path.is_file():
         raise DataError(path, "MBIC final_labels_MBIC.xlsx not found")
-    frame = pd.read_excel(path, usecols=["news_link", "article"], dtype=str)
+    with warnings.catch_warnings():  # the workbook carries an extension openpyxl skips; the cells read fine
+        warnings.filterwarnings("ignore", message="Unknown extension is not supported", category=UserWarning)
+        frame = pd.read_excel(path, usecols=["news_link", "article"], dtype=str)
     seen: set[str] = set()
     for index, row in enumerate(frame.itertuples(index=False)):
         article = row.article if isinstance(row.article, str) else ""
