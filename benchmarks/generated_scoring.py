@@ -119,7 +119,8 @@ def _section(results: dict[str, Any], args: argparse.Namespace) -> str:
         "## A transformer model over generated paragraphs (`generated_scoring.py`)",
         "",
         "```",
-        f"python benchmarks/generated_scoring.py --model {results['model']} --paragraphs {args.paragraphs}",
+        f"python benchmarks/generated_scoring.py --model {results['model']} --paragraphs {args.paragraphs} "
+        f"--limit {args.limit}",
         "```",
         "",
         f"{results['paragraphs']:,} paragraphs ({results['distinct']:,} distinct) of `scoring_scale.py generate` "
