@@ -57,18 +57,33 @@ def _census() -> dict[tuple[str, int], dict[str, Any]]:
 
 
 def flag_precision(scores: Path, census: dict[tuple[str, int], dict[str, Any]]) -> dict[str, Any]:
-    """Flags, claims among them and their precision, with a 95% interval over articles."""
-    from framing.uncertainty import ClusterBootstrap, percentile_interval
-
+    """The flags ``predict.py`` raised among the body paragraphs of ``scores``, and how many are claims."""
     frame = pd.read_parquet(scores)
     body = frame[frame["kind"] == "body"].reset_index(drop=True)
     flagged = body[body["labels"].map(lambda labels: LABEL in list(labels))]
+    return {
+        "body_paragraphs": len(body),
+        "articles_scored": int(body["article_id"].nunique()),
+        **census_precision(flagged, census, scores),
+    }
+
+
+def census_precision(
+    flagged: pd.DataFrame, census: dict[tuple[str, int], dict[str, Any]], source: Path
+) -> dict[str, Any]:
+    """Claims among ``flagged`` (rows of a scores file) by the census, with a 95% interval over articles.
+
+    A flagged paragraph missing from the census, or whose text hash differs,
+    stops the benchmark: a guessed label would make the precision up.
+    """
+    from framing.uncertainty import ClusterBootstrap, percentile_interval
+
     claims, articles = [], []
     for row in flagged.itertuples():
         entry = census.get((row.article_id, int(row.paragraph)))
         digest = hashlib.sha256(row.text.encode("utf-8")).hexdigest()[:16]
         if entry is None or entry["text_sha256_16"] != digest:
-            raise SystemExit(f"{scores}: flag {row.article_id} paragraph {row.paragraph} is not in the census")
+            raise SystemExit(f"{source}: flag {row.article_id} paragraph {row.paragraph} is not in the census")
         claims.append(bool(entry["claim"]))
         articles.append(row.article_id)
     claim = np.array(claims, dtype=float)
@@ -76,8 +91,6 @@ def flag_precision(scores: Path, census: dict[tuple[str, int], dict[str, Any]]) 
     _, hits = boot.totals(claim)
     _, seen = boot.totals(np.ones(len(claim)))
     return {
-        "body_paragraphs": len(body),
-        "articles_scored": int(body["article_id"].nunique()),
         "flags": len(claim),
         "claims": int(claim.sum()),
         "precision": float(claim.mean()) if len(claim) else float("nan"),

@@ -18,20 +18,19 @@ was which): the precision of the flags that remain with the requirement.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 from benchmarks._common import machine, save
+from benchmarks.flag_precision import census_precision
 
 CENSUS = Path(__file__).resolve().parent / "data" / "flag_census_82a1f6a4.jsonl"
 LABEL = "media_bias_claim"
@@ -105,7 +104,6 @@ def _corpus_precision(scores: Path, thresholds: dict[str, float]) -> dict[str, A
     requirement, only where the paragraph refers to the news media).
     """
     from framing.mentions import mentions_news_media
-    from framing.uncertainty import ClusterBootstrap, percentile_interval
 
     frame = pd.read_parquet(scores)
     body = frame[frame["kind"] == "body"].reset_index(drop=True)
@@ -114,25 +112,11 @@ def _corpus_precision(scores: Path, thresholds: dict[str, float]) -> dict[str, A
     out: dict[str, Any] = {"body_paragraphs": len(body)}
     for setting in SETTINGS:
         flagged = (body[f"p_{LABEL}"] >= thresholds[setting]).to_numpy() & (mention if setting == SETTINGS[1] else True)
-        claims, articles = [], []
-        for row in body[flagged].itertuples():
-            entry = census.get((row.article_id, int(row.paragraph)))
-            digest = hashlib.sha256(row.text.encode("utf-8")).hexdigest()[:16]
-            if entry is None or entry["text_sha256_16"] != digest:
-                raise SystemExit(f"{scores}: flag {row.article_id} paragraph {row.paragraph} is not in {CENSUS.name}")
-            claims.append(bool(entry["claim"]))
-            articles.append(row.article_id)
-        claim = np.array(claims, dtype=float)
-        boot = ClusterBootstrap.over(articles)
-        _, hits = boot.totals(claim)
-        _, seen = boot.totals(np.ones(len(claim)))
+        found = census_precision(body[flagged], census, scores)
         out[setting] = {
             "threshold": thresholds[setting],
-            "flags": len(claim),
-            "claims": int(claim.sum()),
-            "precision": float(claim.mean()),
-            "interval": list(percentile_interval(hits / np.maximum(seen, 1))),
-            "articles": int(boot.n_clusters),
+            **{key: found[key] for key in ("flags", "claims", "precision", "interval")},
+            "articles": found["flagged_articles"],
         }
     return out
 
