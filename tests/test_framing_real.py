@@ -132,3 +132,14 @@ def test_a_malformed_line_is_refused_with_its_row(datasets: Path, tmp_path: Path
     path.write_text('{"id": 7, "labels": []}\n', encoding="utf-8")
     with pytest.raises(DataError, match=r"row 1: expected an object with a string 'id' and 'labels'"):
         load_framing_real(path, datasets=str(datasets))
+
+
+def test_mbic_rows_rebuild_and_a_missing_workbook_is_named(datasets: Path, tmp_path: Path) -> None:
+    text = "Critics said the coverage left out the cost."
+    path = _write_split(tmp_path / "split.jsonl", [{"id": "mbic:1:1", "text_sha256_16": text_hash(text), "labels": []}])
+    frame, _ = load_framing_real(path, datasets=str(datasets))
+    assert frame["text"].tolist() == [text]
+    assert frame["article_id"].tolist() == ["babe:http://x/1"]
+    (datasets / "mbic" / "final_labels_MBIC.xlsx").unlink()
+    with pytest.raises(DataError, match=r"final_labels_MBIC.xlsx: MBIC final_labels_MBIC.xlsx not found"):
+        load_framing_real(path, datasets=str(datasets))
