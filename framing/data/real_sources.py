@@ -27,7 +27,7 @@ import hashlib
 import json
 import os
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,6 +150,14 @@ def all_units(root: Path) -> Iterator[TextUnit]:
     yield from mbic_paragraphs(root)
 
 
+# The sources whose units are found by reading the whole dataset (PTC is read by offset instead).
+_READ_WHOLE: dict[str, Callable[[Path], Iterator[TextUnit]]] = {
+    "babe": babe_sentences,
+    "ukraine": ukraine_sentences,
+    "mbic": mbic_paragraphs,
+}
+
+
 def resolve_units(unit_ids: list[str], root: Path) -> dict[str, TextUnit]:
     """The units named by ``unit_ids``, reading only the files they live in.
 
@@ -161,20 +169,17 @@ def resolve_units(unit_ids: list[str], root: Path) -> dict[str, TextUnit]:
     by_source: dict[str, list[str]] = {}
     for unit_id in unit_ids:
         by_source.setdefault(unit_id.split(":", 1)[0], []).append(unit_id)
-    unknown = sorted(set(by_source) - {"ptc", "babe", "ukraine", "mbic"})
+    sources = ["ptc", *_READ_WHOLE]
+    unknown = sorted(set(by_source) - set(sources))
     if unknown:
-        raise DataError(root, f"unknown unit source(s) {unknown}; expected ptc:, babe:, ukraine: or mbic: ids")
+        expected = ", ".join(f"{source}:" for source in sources[:-1]) + f" or {sources[-1]}:"
+        raise DataError(root, f"unknown unit source(s) {unknown}; expected {expected} ids")
     if "ptc" in by_source:
         found |= _resolve_ptc(by_source["ptc"], root)
-    if "babe" in by_source:
-        wanted = set(by_source["babe"])
-        found |= {u.unit_id: u for u in babe_sentences(root) if u.unit_id in wanted}
-    if "ukraine" in by_source:
-        wanted = set(by_source["ukraine"])
-        found |= {u.unit_id: u for u in ukraine_sentences(root) if u.unit_id in wanted}
-    if "mbic" in by_source:
-        wanted = set(by_source["mbic"])
-        found |= {u.unit_id: u for u in mbic_paragraphs(root) if u.unit_id in wanted}
+    for source, read in _READ_WHOLE.items():
+        if source in by_source:
+            wanted = set(by_source[source])
+            found |= {u.unit_id: u for u in read(root) if u.unit_id in wanted}
     return found
 
 
