@@ -78,7 +78,7 @@ def main() -> None:
         found["gain"] = {
             split: _paired_gain(truth[split], reference[split], flags[split], groups[split], labels) for split in splits
         }
-        rows.append({"candidate": name, "members": [uri for _, uri in parts], "flags": flags, **found})
+        rows.append({"candidate": name, "members": [m["uri"] for m in parts], "flags": flags, **found})
         print(f"{name}: validation (out of fold) {found['validation']['macro']:.3f}, test {found['test']['macro']:.3f}")
     for row in rows:
         del row["flags"]
@@ -86,35 +86,35 @@ def main() -> None:
     save("ensembles", results, _section(results), not args.no_readme)
 
 
-def _candidates(members: list[dict[str, Any]]) -> dict[str, list[tuple[dict[str, Any], str]]]:
-    """Candidate name -> the members it averages (with each member's uri)."""
+def _candidates(members: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Candidate name -> the members it averages."""
     transformers = [m for m in members if m["family"] == "transformer"]
     tfidf = [m for m in members if m["family"] == "tfidf"]
-    out = {f"{m['family']} `{m['uri'].split('/')[1][:8]}`": [(m, m["uri"])] for m in members}
+    out = {f"{m['family']} `{m['uri'].split('/')[1][:8]}`": [m] for m in members}
     if len(transformers) > 1:
-        out[f"mean of {len(transformers)} transformers"] = [(m, m["uri"]) for m in transformers]
+        out[f"mean of {len(transformers)} transformers"] = transformers
     if transformers and tfidf:
         name = "transformer" if len(transformers) == 1 else f"mean of {len(transformers)} transformers"
-        out[f"{name} + TF-IDF"] = [(m, m["uri"]) for m in transformers] + [(tfidf[0], tfidf[0]["uri"])]
+        out[f"{name} + TF-IDF"] = [*transformers, tfidf[0]]
     return out
 
 
-def _mix(parts: list[tuple[dict[str, Any], str]], split: str, weight: float) -> np.ndarray:
+def _mix(parts: list[dict[str, Any]], split: str, weight: float) -> np.ndarray:
     """The transformers' mean, mixed with the TF-IDF member at ``weight`` when there is one."""
-    transformers = [m["scores"][split] for m, _ in parts if m["family"] == "transformer"]
-    others = [m["scores"][split] for m, _ in parts if m["family"] != "transformer"]
+    transformers = [m["scores"][split] for m in parts if m["family"] == "transformer"]
+    others = [m["scores"][split] for m in parts if m["family"] != "transformer"]
     if not transformers or not others:
-        return np.mean([m["scores"][split] for m, _ in parts], axis=0)
+        return np.mean([m["scores"][split] for m in parts], axis=0)
     return (1 - weight) * np.mean(transformers, axis=0) + weight * np.mean(others, axis=0)
 
 
 def _tune(
-    parts: list[tuple[dict[str, Any], str]], truth: np.ndarray, mask: np.ndarray, rows: np.ndarray
+    parts: list[dict[str, Any]], truth: np.ndarray, mask: np.ndarray, rows: np.ndarray
 ) -> tuple[float, np.ndarray]:
     """The mixing weight (macro-F1 at tuned thresholds) and the thresholds, from validation ``rows``."""
     from framing.thresholds import tune_thresholds
 
-    mixed = len({m["family"] for m, _ in parts}) > 1
+    mixed = len({m["family"] for m in parts}) > 1
     best: tuple[float, float, np.ndarray] | None = None
     for weight in WEIGHTS if mixed else (0.0,):
         probabilities = _mix(parts, "validation", weight)[rows] * mask[rows]
@@ -127,7 +127,7 @@ def _tune(
 
 
 def _evaluate(
-    parts: list[tuple[dict[str, Any], str]],
+    parts: list[dict[str, Any]],
     truth: dict[str, np.ndarray],
     groups: dict[str, np.ndarray],
     masks: dict[str, np.ndarray],
@@ -173,23 +173,21 @@ def _paired_gain(
     Both are scored on the same article resamples, so the interval is about the
     difference (the rows' errors are correlated), not two overlapping intervals.
     """
-    from framing.results import confusion_counts, count_metrics
+    from framing.results import count_metric_draws
     from framing.uncertainty import ClusterBootstrap, percentile_interval
 
     boot = ClusterBootstrap.over(list(groups))
-    macro = []
-    for decided in (reference, flags):
-        point, draws = {}, {}
-        for kind, values in confusion_counts(truth, decided).items():
-            point[kind], draws[kind] = boot.totals(values)
-        macro.append(
-            (
-                count_metrics(point["tp"], point["fp"], point["fn"], labels)["f1_macro"],
-                count_metrics(draws["tp"], draws["fp"], draws["fn"], labels)["f1_macro"],
-            )
-        )
-    low, high = percentile_interval(macro[1][1] - macro[0][1])
-    return [float(macro[1][0] - macro[0][0]), low, high]
+    point = [_macro_f1(truth, decided, labels) for decided in (reference, flags)]
+    draws = [count_metric_draws(truth, decided, labels, boot)["f1_macro"] for decided in (reference, flags)]
+    low, high = percentile_interval(draws[1] - draws[0])
+    return [point[1] - point[0], low, high]
+
+
+def _macro_f1(truth: np.ndarray, flags: np.ndarray, labels: list[str]) -> float:
+    from framing.results import confusion_counts, count_metrics
+
+    counts = {kind: rows.sum(axis=0) for kind, rows in confusion_counts(truth, flags).items()}
+    return float(count_metrics(counts["tp"], counts["fp"], counts["fn"], labels)["f1_macro"])
 
 
 def _section(results: dict[str, Any]) -> str:

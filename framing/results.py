@@ -104,13 +104,23 @@ def weighted_average_precision(truth: np.ndarray, scores: np.ndarray, weights: n
     return np.concatenate(results) if results else np.zeros(0)
 
 
+def count_metric_draws(
+    y_true: np.ndarray, flags: np.ndarray, labels: Sequence[str], boot: ClusterBootstrap
+) -> dict[str, np.ndarray]:
+    """Precision, recall and F1 (per label, micro, macro) in every draw of ``boot`` (``name -> [draws]``).
+
+    Two decision sets drawn with the same ``boot`` are paired: their
+    difference per draw is the bootstrap of the difference.
+    """
+    totals = {k: boot.totals(v)[1] for k, v in confusion_counts(y_true, flags).items()}
+    return count_metrics(totals["tp"], totals["fp"], totals["fn"], labels)
+
+
 def metric_draws(
     y_true: np.ndarray, flags: np.ndarray, probabilities: np.ndarray, labels: Sequence[str], boot: ClusterBootstrap
 ) -> dict[str, np.ndarray]:
     """Every metric of a split in every draw of ``boot`` (``name -> [draws]``)."""
-    counts = confusion_counts(y_true, flags)
-    totals = {k: boot.totals(v)[1] for k, v in counts.items()}
-    draws = count_metrics(totals["tp"], totals["fp"], totals["fn"], labels)
+    draws = count_metric_draws(y_true, flags, labels, boot)
     weights = boot.row_weights()
     pr_aucs = []
     truth = np.asarray(y_true)
