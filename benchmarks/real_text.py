@@ -40,12 +40,17 @@ TRAIN_FILES = {
 
 def main() -> None:
     args = _arguments()
+    from framing.config import load_config
+    from framing.data.dataset import load_splits
     from framing.data.real_sources import datasets_root, ptc_paragraphs
 
     root = datasets_root(args.datasets)
     corpus = [u.text for u in ptc_paragraphs(root, folders=("unlabelled-articles",))]
-    rows = [_run(*run.split(":"), args, corpus) for run in args.runs]
-    rows += [_logged(*spec.split("="), corpus) for spec in args.logged]
+    test = load_splits(load_config(["data=framing_real"]).data).test  # the same for every row
+    assert test is not None
+    sizes = {"test_rows": len(test), "test_articles": len(set(test.groups))}
+    rows = [_run(*run.split(":"), args, corpus, sizes) for run in args.runs]
+    rows += [_logged(*spec.split("="), corpus, sizes) for spec in args.logged]
     labels = rows[0]["labels"]
     section = _section(rows, labels, args, len(corpus))
     save("real_text", {"rows": rows, "unlabelled_paragraphs": len(corpus)}, section, not args.no_readme)
@@ -60,34 +65,37 @@ def _arguments() -> Any:
     return result.parse_args()
 
 
-def _run(family: str, train: str, args: Any, corpus: list[str]) -> dict[str, Any]:
+def _run(family: str, train: str, args: Any, corpus: list[str], sizes: dict[str, int]) -> dict[str, Any]:
     from framing.config import load_config
     from framing.training import run_training
 
     config = load_config(["data=framing_real", f"data.train={TRAIN_FILES[train]}", *overrides(family, args)])
     result = run_training(config)  # logs test metrics with their article-bootstrap intervals
-    return _row(family_name(family, args), family, train, result.run_id, result.metrics, corpus)
+    return _row(family_name(family, args), family, train, result.run_id, result.metrics, corpus, sizes)
 
 
-def _logged(run: str, run_id: str, corpus: list[str]) -> dict[str, Any]:
+def _logged(run: str, run_id: str, corpus: list[str], sizes: dict[str, int]) -> dict[str, Any]:
     """A row from a logged ``data=framing_real`` run: its logged test metrics, its model's flag shares."""
     import mlflow
 
     family, train = run.split(":")
     metrics = dict(mlflow.tracking.MlflowClient().get_run(run_id).data.metrics)
-    return _row(f"{family} (run `{run_id[:8]}`)", family, train, run_id, metrics, corpus)
+    return _row(f"{family} (run `{run_id[:8]}`)", family, train, run_id, metrics, corpus, sizes)
 
 
 def _row(
-    label: str, family: str, train: str, run_id: str, metrics: dict[str, float], corpus: list[str]
+    label: str,
+    family: str,
+    train: str,
+    run_id: str,
+    metrics: dict[str, float],
+    corpus: list[str],
+    sizes: dict[str, int],
 ) -> dict[str, Any]:
+    """One table row: the run's logged test metrics, and its model's flag shares on ``corpus``."""
     from framing import load_model
-    from framing.config import load_config
-    from framing.data.dataset import load_splits
 
     model = load_model(f"runs:/{run_id}/model")
-    test = load_splits(load_config(["data=framing_real"]).data).test
-    assert test is not None
     shares = model.flags(model.probabilities(corpus)).mean(axis=0) if corpus else np.zeros(len(model.labels))
     return {
         "family": family,
@@ -96,8 +104,7 @@ def _row(
         "run_id": run_id,
         "labels": model.labels,
         "validation_f1_macro": metrics.get("validation/tuned/f1_macro", float("nan")),
-        "test_rows": len(test),
-        "test_articles": len(set(test.groups)),
+        **sizes,
         "test": _test_table(metrics, model.labels),
         "unlabelled_share": dict(zip(model.labels, map(float, shares), strict=True)),
     }
