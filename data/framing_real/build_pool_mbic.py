@@ -1,6 +1,8 @@
-"""Round 3 of the real-text pool: paragraphs of the MBIC source articles (2019-2020, eight US outlets).
+"""Rounds 3 and 4 of the real-text pool: paragraphs of the MBIC source articles (2019-2020, eight US outlets).
 
     python data/framing_real/build_pool_mbic.py --exclude pool_all.jsonl --output pool3.jsonl [--seed 3]
+    python data/framing_real/build_pool_mbic.py --rest --exclude pool_all.jsonl --exclude pool3.jsonl \
+        --output pool4.jsonl
 
 Rounds 1 and 2 (``build_pool.py``) drew on 2014 and 2017-2019 text made mostly of
 one-sentence units. MBIC ships the full text of the 919 articles its sentences
@@ -18,6 +20,14 @@ The Federalist). Sampling plan:
 - ``mbic_random``: a simple random sample of ``RANDOM_SIZE`` of their other
   paragraphs, at most ``MAX_RANDOM_PER_ARTICLE`` per article, for the other
   labels and unbiased shares. Weight = stratum size / sample size / ``ARTICLE_SHARE``.
+
+Round 4 (``--rest``) takes the articles round 3 did not draw (the same seed
+redraws round 3's sample, and the rest is its complement) with the same two
+strata, ``mbic_media_rest`` and ``mbic_random_rest`` (``RANDOM_SIZE_REST``).
+Each round is a random sample of the articles on its own, weighted by the
+share it holds; the two together hold every article, so a corpus estimate over
+both rounds halves neither: it uses each media row once (weight 1) and the
+random rows at their stratum size / sample size.
 
 Only paragraphs of at least ``MIN_WORDS`` words are taken: shorter lines of
 these scraped pages are mostly bylines, captions and links to other stories.
@@ -41,6 +51,7 @@ from framing.data.real_sources import datasets_root, mbic_paragraphs
 
 ARTICLE_SHARE = 0.55
 RANDOM_SIZE = 250
+RANDOM_SIZE_REST = 200
 MAX_RANDOM_PER_ARTICLE = 2
 MIN_WORDS = 6
 
@@ -50,6 +61,7 @@ def main() -> None:
     parser.add_argument("--exclude", type=Path, action="append", default=[], help="pool files of earlier rounds")
     parser.add_argument("--output", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--rest", action="store_true", help="round 4: the articles round 3 (same seed) did not draw")
     parser.add_argument("--datasets", default=None)
     args = parser.parse_args()
     rng = random.Random(args.seed)
@@ -63,6 +75,11 @@ def main() -> None:
         by_article[unit.article_id].append(unit)
     articles = sorted(by_article)
     chosen_articles = sorted(rng.sample(articles, round(ARTICLE_SHARE * len(articles))))
+    suffix, random_size = "", RANDOM_SIZE
+    if args.rest:
+        drawn = set(chosen_articles)
+        chosen_articles = [article for article in articles if article not in drawn]
+        suffix, random_size = "_rest", RANDOM_SIZE_REST
     share = len(chosen_articles) / len(articles)
 
     media, rest = [], []
@@ -77,13 +94,13 @@ def main() -> None:
     per_article: dict[str, int] = defaultdict(int)
     sample = []
     for unit in rest:
-        if len(sample) == RANDOM_SIZE:
+        if len(sample) == random_size:
             break
         if per_article[unit.article_id] < MAX_RANDOM_PER_ARTICLE:
             per_article[unit.article_id] += 1
             sample.append(unit)
-    rows = [_row(u, "mbic_media", 1 / share) for u in media]
-    rows += [_row(u, "mbic_random", len(rest) / len(sample) / share) for u in sample]
+    rows = [_row(u, f"mbic_media{suffix}", 1 / share) for u in media]
+    rows += [_row(u, f"mbic_random{suffix}", len(rest) / len(sample) / share) for u in sample]
     with open(args.output, "w", encoding="utf-8") as handle:
         for row in rows:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
