@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 
 from framing.data.real_sources import text_hash
@@ -137,16 +137,20 @@ def _extend(args: argparse.Namespace) -> None:
         assert text_hash(unit["text"]) == unit["text_sha256_16"], row["id"]
     texts = [u["text"] for u in earlier] + [u["text"] for u in units]
     groups = copy_groups(texts, [u["article_id"] for u in earlier + units], threshold=0.9)
-    fixed: dict[str, str] = {}
+    held_in: dict[str, set[str]] = defaultdict(set)
     for unit, group in zip(earlier, groups, strict=False):
-        fixed[group] = "train" if frozen_split[unit["unit_id"]] == "train_real" else frozen_split[unit["unit_id"]]
+        held_in[group].add("train" if frozen_split[unit["unit_id"]] == "train_real" else frozen_split[unit["unit_id"]])
+    # a new row that is a near copy of a frozen row of another split joins two frozen articles in
+    # different splits: its group's new rows can go to neither without a leak, so they are left out
+    fixed = {group: next(iter(held)) if len(held) == 1 else LEFT_OUT for group, held in held_in.items()}
     new_groups = groups[len(earlier) :]
     free = [i for i, group in enumerate(new_groups) if group not in fixed]
     seed, free_splits = _balanced_split([new_groups[i] for i in free], [labelled[i]["labels"] for i in free])
     splits = [fixed.get(group, "") for group in new_groups]
     for i, split in zip(free, free_splits, strict=True):
         splits[i] = split
-    print(f"{len(labelled) - len(free)} new rows joined the split of a frozen article or copy; split seed {seed}")
+    joined = sum(1 for group in new_groups if fixed.get(group, LEFT_OUT) != LEFT_OUT)
+    print(f"{joined} new rows joined the split of a frozen article or copy; split seed {seed}")
     new_rows = [_frozen_row(r, u) for r, u in zip(labelled, units, strict=True)]
     _write_extension(frozen, new_rows, splits)
     frozen_articles = {
