@@ -151,6 +151,11 @@ class TrainConfig(StrictConfig):
     )
     min_threshold: float = Field(default=0.05, gt=0.0, lt=1.0, description="Lowest threshold tuning may choose.")
     max_threshold: float = Field(default=0.95, gt=0.0, lt=1.0, description="Highest threshold tuning may choose.")
+    threshold_beta: float = Field(
+        default=1.0,
+        gt=0.0,
+        description="Tuning maximises F-beta: 1 is F1; 0.5 weighs precision twice as much as recall.",
+    )
     error_analysis_rows: int = Field(
         default=25, ge=0, description="Worst false positives and negatives logged per label and split."
     )

@@ -295,6 +295,7 @@ def _thresholds(
             default=config.train.default_threshold,
             low=config.train.min_threshold,
             high=config.train.max_threshold,
+            beta=config.train.threshold_beta,
         )
     logger.log_metrics({f"threshold/{label}": float(t) for label, t in zip(labels, thresholds, strict=True)})
     return thresholds

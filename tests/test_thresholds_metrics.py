@@ -55,6 +55,15 @@ def test_tie_with_default_keeps_default() -> None:
     assert tune_thresholds(y_true, scores, default=0.5).tolist() == [0.5]
 
 
+def test_beta_below_one_trades_recall_for_precision() -> None:
+    # F1: 0.4 (3 of 4 flagged are true, F1 6/7) beats 0.8 (2 of 2, F1 4/5);
+    # F0.5 weighs precision twice: 0.8 scores 2.5/2.75 = 0.91 against 3.75/4.75 = 0.79 at 0.4
+    y_true = np.array([[1], [1], [0], [1], [0], [0]])
+    scores = np.array([[0.9], [0.8], [0.7], [0.4], [0.3], [0.2]])
+    assert tune_thresholds(y_true, scores, default=0.5).tolist() == [0.4]
+    assert tune_thresholds(y_true, scores, default=0.5, beta=0.5).tolist() == [0.8]
+
+
 # ---------------------------------------------------------------- apply_thresholds
 
 
