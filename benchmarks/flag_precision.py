@@ -2,7 +2,8 @@
 
     python predict.py --model runs:/<run>/model --input <datasets>/ptc-semeval2020/unlabelled-articles \\
         --output scores.parquet --evidence 0
-    python benchmarks/flag_precision.py --model runs:/<run>/model --scores scores.parquet [--no-readme]
+    python benchmarks/flag_precision.py --model runs:/<run>/model --scores scores.parquet [--cut-offs 0.8 0.9]
+        [--no-readme]
 
 The 400 unlabelled PTC articles were never drawn into the annotations. Each
 flag that ``predict.py`` raises among their body paragraphs (the model's own
@@ -11,7 +12,8 @@ thresholds and news-media requirement) must be in a blind census
 the label, given by an annotator who saw flagged and unflagged paragraphs
 mixed, without knowing which was which); a flag missing from it stops the
 benchmark rather than being guessed. The precision's 95% interval resamples
-articles.
+articles. ``--cut-offs`` adds a row per stricter probability cut-off: its
+flags are among the model's own, so the same census labels them all.
 """
 
 from __future__ import annotations
@@ -40,9 +42,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True, help="the model that produced --scores")
     parser.add_argument("--scores", type=Path, required=True, help="predict.py output over the unlabelled articles")
+    parser.add_argument(
+        "--cut-offs", type=float, nargs="*", default=[], help="also count the flags with p >= each of these"
+    )
     parser.add_argument("--no-readme", action="store_true", help="print only; write neither JSON nor README")
     args = parser.parse_args()
-    results = {"model": args.model, **flag_precision(args.scores, _census())}
+    results = {"model": args.model, **flag_precision(args.scores, _census(), args.cut_offs)}
     print(json.dumps(results, indent=1))
     save("flag_precision", results, _section(results), not args.no_readme)
 
@@ -56,8 +61,14 @@ def _census() -> dict[tuple[str, int], dict[str, Any]]:
     return census
 
 
-def flag_precision(scores: Path, census: dict[tuple[str, int], dict[str, Any]]) -> dict[str, Any]:
-    """The flags ``predict.py`` raised among the body paragraphs of ``scores``, and how many are claims."""
+def flag_precision(
+    scores: Path, census: dict[tuple[str, int], dict[str, Any]], cut_offs: list[float] | None = None
+) -> dict[str, Any]:
+    """The flags ``predict.py`` raised among the body paragraphs of ``scores``, and how many are claims.
+
+    ``cut_offs``: the same count for the flags whose probability is at least
+    each cut-off (a cut-off below the model's threshold keeps every flag).
+    """
     frame = pd.read_parquet(scores)
     body = frame[frame["kind"] == "body"].reset_index(drop=True)
     flagged = body[body["labels"].map(lambda labels: LABEL in list(labels))]
@@ -65,6 +76,10 @@ def flag_precision(scores: Path, census: dict[tuple[str, int], dict[str, Any]]) 
         "body_paragraphs": len(body),
         "articles_scored": int(body["article_id"].nunique()),
         **census_precision(flagged, census, scores),
+        "cut_offs": [
+            {"cut_off": cut, **census_precision(flagged[flagged[f"p_{LABEL}"] >= cut], census, scores)}
+            for cut in cut_offs or []
+        ],
     }
 
 
@@ -102,15 +117,15 @@ def census_precision(
 
 def _section(results: dict[str, Any]) -> str:
     model = results["model"]
-    share = 100 * results["flags"] / results["body_paragraphs"]
-    interval = f"[{results['interval'][0]:.2f}, {results['interval'][1]:.2f}]"
+    cut_offs = " ".join(f"{row['cut_off']:g}" for row in results["cut_offs"])
     lines = [
         "## Every `media_bias_claim` flag on unseen real articles, labelled (`flag_precision.py`)",
         "",
         "```",
         f"python predict.py --model {model} --input <datasets>/ptc-semeval2020/unlabelled-articles "
         "--output scores.parquet --evidence 0",
-        f"python benchmarks/flag_precision.py --model {model} --scores scores.parquet",
+        f"python benchmarks/flag_precision.py --model {model} --scores scores.parquet"
+        + (f" --cut-offs {cut_offs}" if cut_offs else ""),
         "```",
         "",
         f"{machine()}. {results['body_paragraphs']:,} body paragraphs of {results['articles_scored']} "
@@ -119,10 +134,19 @@ def _section(results: dict[str, Any]) -> str:
         "| model | flags (share of body paragraphs) | claims among them | precision [95% CI] | articles flagged | "
         "of which with a claim among their flags |",
         "|---|---|---|---|---|---|",
-        f"| `{model.split('/')[1][:8]}` | {results['flags']} ({share:.1f}%) | {results['claims']} | "
-        f"{results['precision']:.3f} {interval} | {results['flagged_articles']} | {results['articles_with_a_claim']} |",
+        _row(f"`{model.split('/')[1][:8]}`", results, results["body_paragraphs"]),
     ]
+    lines += [_row(f"same, p >= {row['cut_off']:g}", row, results["body_paragraphs"]) for row in results["cut_offs"]]
     return "\n".join(lines) + "\n"
+
+
+def _row(name: str, counts: dict[str, Any], body_paragraphs: int) -> str:
+    share = 100 * counts["flags"] / body_paragraphs
+    interval = f"[{counts['interval'][0]:.2f}, {counts['interval'][1]:.2f}]"
+    return (
+        f"| {name} | {counts['flags']} ({share:.1f}%) | {counts['claims']} | {counts['precision']:.3f} {interval} | "
+        f"{counts['flagged_articles']} | {counts['articles_with_a_claim']} |"
+    )
 
 
 if __name__ == "__main__":
