@@ -173,7 +173,9 @@ class TrackingConfig(StrictConfig):
     experiment: str = Field(
         default="framing", description="MLflow experiment the run is logged to (not the experiments/NAME.yaml overlay)."
     )
-    run_name: str | None = Field(default=None, description="Name of the MLflow run; none: MLflow picks one.")
+    run_name: str | None = Field(
+        default=None, description="Name of the MLflow run; none: <experiment or family>-<data>-<random suffix>."
+    )
     model_name: str | None = Field(default=None, description="Register the model under this name.")
     alias: str | None = Field(default=None, description="Alias set on the registered version.")
     tags: dict[str, str] = Field(default_factory=dict, description="Tags set on the run as soon as it opens.")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import secrets
 import subprocess
 import tempfile
 import warnings
@@ -370,6 +371,20 @@ class RunLogger:
         return f"runs:/{self.run_id}/{MODEL_NAME_IN_RUN}"
 
 
+def default_run_name(config: Config) -> str:
+    """``tracking.run_name``, or what ran and a random suffix: ``transformer-framing_real-3f9a2c``.
+
+    MLflow's own generated names come from Python's ``random``, which the run
+    has just seeded: every run of one seed would get the same "random" name.
+    The suffix comes from the operating system instead, so names stay distinct.
+    """
+    if config.tracking.run_name:
+        return config.tracking.run_name
+    what = config.experiment or config.model.family
+    data = config.data.adapter if config.data.adapter != "generic" else config.data.train.stem
+    return f"{what}-{data}-{secrets.token_hex(3)}"
+
+
 @contextmanager
 def start_run(config: Config, run_id: str | None = None, stop: StopSignal | None = None) -> Iterator[RunLogger]:
     """Open a run (or reopen ``run_id`` to resume it); an exception ends it FAILED, SIGTERM KILLED.
@@ -386,7 +401,7 @@ def start_run(config: Config, run_id: str | None = None, stop: StopSignal | None
         if run_id is not None:
             opened = mlflow.start_run(run_id=run_id, nested=nested)
         else:
-            opened = mlflow.start_run(experiment_id=experiment_id, run_name=config.tracking.run_name, nested=nested)
+            opened = mlflow.start_run(experiment_id=experiment_id, run_name=default_run_name(config), nested=nested)
     with opened as run, killed_on_termination():
         stop.check()
         if run_id is None and config.tracking.tags:

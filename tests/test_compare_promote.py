@@ -150,3 +150,15 @@ def test_an_unknown_or_ambiguous_run_id_prefix_is_one_line(
         capsys.readouterr().err.strip().splitlines()[-1]
         == f"error: no run id starts with {unknown!r} in {mlflow.get_tracking_uri()}"
     )
+
+
+@pytest.mark.usefixtures("mlflow_store")
+def test_runs_without_a_name_get_distinct_names_that_say_what_ran(
+    tiny_overrides: list[str], tiny_data: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two runs of the same seed: MLflow's own generator, seeded by the run, would name both alike."""
+    first, second = (_train(capsys, tiny_overrides) for _ in range(2))
+    names = [mlflow.get_run(run_id).info.run_name for run_id in (first, second)]
+    stem = tiny_data["train"].stem
+    assert all(name.startswith(f"tfidf-{stem}-") for name in names), names
+    assert names[0] != names[1]
