@@ -381,8 +381,16 @@ def default_run_name(config: Config) -> str:
     if config.tracking.run_name:
         return config.tracking.run_name
     what = config.experiment or config.model.family
-    data = config.data.adapter if config.data.adapter != "generic" else config.data.train.stem
-    return f"{what}-{data}-{secrets.token_hex(3)}"
+    return f"{what}-{_data_name(config)}-{secrets.token_hex(3)}"
+
+
+def _data_name(config: Config) -> str:
+    """The adapter's name, or the training file's: its folder's where the file is just ``train``."""
+    if config.data.adapter != "generic":
+        return config.data.adapter
+    train = config.data.train
+    folder = train.resolve().parent.name
+    return folder if train.stem.lower().startswith("train") and folder else train.stem
 
 
 @contextmanager

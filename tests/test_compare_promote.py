@@ -159,6 +159,6 @@ def test_runs_without_a_name_get_distinct_names_that_say_what_ran(
     """Two runs of the same seed: MLflow's own generator, seeded by the run, would name both alike."""
     first, second = (_train(capsys, tiny_overrides) for _ in range(2))
     names = [mlflow.get_run(run_id).info.run_name for run_id in (first, second)]
-    stem = tiny_data["train"].stem
-    assert all(name.startswith(f"tfidf-{stem}-") for name in names), names
+    assert tiny_data["train"].parent.name == "data"  # data/train.jsonl: named by its folder
+    assert all(name.startswith("tfidf-data-") for name in names), names
     assert names[0] != names[1]
