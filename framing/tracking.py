@@ -204,6 +204,28 @@ def use_tracking(config: TrackingConfig) -> str:
     server's artifact root applies.
     """
     uri = check_store(config)
+    with _store_setup_lock(uri):
+        return _get_or_create_experiment(config, uri)
+
+
+@contextmanager
+def _store_setup_lock(uri: str) -> Iterator[None]:
+    """Two processes opening a new SQLite store at once: one creates its tables, the other waits.
+
+    Without it both run MLflow's schema migration and one fails ("duplicate
+    column"), or both create the experiment and one fails. A server needs none.
+    """
+    path = _local_store_path(uri) if uri.startswith("sqlite:") else None
+    if path is None:
+        yield
+        return
+    from filelock import FileLock
+
+    with FileLock(f"{path}.lock"):
+        yield
+
+
+def _get_or_create_experiment(config: TrackingConfig, uri: str) -> str:
     client = MlflowClient()
     experiment = client.get_experiment_by_name(config.experiment)
     if experiment is not None:

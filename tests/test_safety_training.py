@@ -537,3 +537,23 @@ def test_promoting_a_sweep_parent_names_its_best_trial(mlflow_store: str, capsys
     MlflowClient(tracking_uri=mlflow_store).set_terminated(failed.info.run_id, "FAILED")
     assert main(["promote", failed.info.run_id]) == 2
     assert _error(capsys) == f"error: run {failed.info.run_id} is FAILED; only a FINISHED run's model can be promoted"
+
+
+def test_a_second_process_waits_while_a_new_sqlite_store_is_set_up(tmp_path: Path) -> None:
+    """Two trainings opening a new store at once both ran MLflow's migration; one died ("duplicate column")."""
+    import threading
+
+    from filelock import FileLock
+
+    from framing.tracking import use_tracking
+
+    database = tmp_path / "mlflow.db"
+    config = TrackingConfig(uri=f"sqlite:///{database}", artifact_root=tmp_path / "mlartifacts")
+    found: list[str] = []
+    with FileLock(f"{database}.lock"):  # another process is setting the store up
+        opener = threading.Thread(target=lambda: found.append(use_tracking(config)))
+        opener.start()
+        opener.join(timeout=3)
+        assert opener.is_alive() and not found
+    opener.join(timeout=120)
+    assert found and found[0] == use_tracking(config)
