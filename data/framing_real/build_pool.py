@@ -26,6 +26,19 @@ the round-1 labels (``--model``):
 - ``uncertainty_2``: the 500 remaining PTC paragraphs closest to a threshold
   of that model (weight 0), for the rarer labels.
 
+Round 5 (``--round 5``), after the round-4 model (``--model``), where its
+errors on unseen real articles were: confident ``media_bias_claim`` flags on
+paragraphs that accuse something other than the news media, or nothing.
+
+- ``flagged_5``: every PTC paragraph not yet annotated, in an article frozen in
+  the training split, that the model flags ``media_bias_claim``;
+- ``uncertainty_5``: the next least certain such paragraphs (the annotation
+  sampler's score over all labels), up to ``ROUND_FIVE_SIZE`` in all.
+
+Both are weight 0 (chosen by a model). Only training-split articles are drawn,
+so the frozen validation and test splits stay exactly as they are and the
+test split's numbers stay comparable across rounds.
+
 The output holds the text and therefore stays outside the repository; the
 repository keeps only unit ids, hashes, strata, weights and labels.
 """
@@ -44,7 +57,13 @@ import numpy as np
 from framing import load_model
 from framing.annotate.sample import uncertainty
 from framing.data.dedup import normalise_text
-from framing.data.real_sources import babe_sentences, datasets_root, ptc_paragraphs, ukraine_sentences
+from framing.data.real_sources import (
+    babe_sentences,
+    datasets_root,
+    ptc_paragraphs,
+    resolve_units,
+    ukraine_sentences,
+)
 
 MEDIA_WORDS = re.compile(
     r"\b(media|press|journalis\w*|reporters?|newspapers?|outlets?|broadcast\w*|television|tv|tabloids?|"
@@ -53,8 +72,10 @@ MEDIA_WORDS = re.compile(
     r"correspondents?|anchors?)\b",
     re.IGNORECASE,
 )
+FROZEN = Path("data/framing_real")
 SIZES = {"random_ptc": 700, "random_ukraine": 450, "uncertainty": 350}
 MAX_RANDOM_PER_ARTICLE = 3
+ROUND_FIVE_SIZE = 400
 
 
 def main() -> None:
@@ -62,11 +83,14 @@ def main() -> None:
     parser.add_argument("--model", required=True, help="model whose uncertainty picks the 'uncertainty' stratum")
     parser.add_argument("--output", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--round", type=int, choices=(1, 2), default=1)
+    parser.add_argument("--round", type=int, choices=(1, 2, 5), default=1)
     parser.add_argument("--exclude", type=Path, help="round 2: the round-1 pool")
     args = parser.parse_args()
     if args.round == 2:
         _round_two(args)
+        return
+    if args.round == 5:
+        _round_five(args)
         return
     rng = random.Random(args.seed)
     root = datasets_root()
@@ -135,6 +159,43 @@ def _round_two(args: argparse.Namespace) -> None:
     chosen += [_row(u, "uncertainty_2", 0.0) for u in _least_certain(args.model, rest_ptc, 500)]
     _write(args.output, chosen)
     print(f"round 2: ukraine_rest={len(rest_ukraine)} uncertainty_2=500 (of {len(rest_ptc)}), total {len(chosen)}")
+
+
+def _round_five(args: argparse.Namespace) -> None:
+    root = datasets_root()
+    train_ids = _ids(FROZEN / "train_real.jsonl")
+    frozen_ids = train_ids | _ids(FROZEN / "validation.jsonl") | _ids(FROZEN / "test.jsonl")
+    train_articles = {unit_id.rsplit(":", 1)[0] for unit_id in train_ids if unit_id.startswith("ptc:")}
+    frozen_units = resolve_units(sorted(frozen_ids), root)
+    taken_keys = {normalise_text(unit.text) for unit in frozen_units.values()}
+    candidates = []
+    for unit in ptc_paragraphs(root):
+        key = normalise_text(unit.text)
+        if not key or key in taken_keys or unit.article_id not in train_articles:
+            continue
+        taken_keys.add(key)
+        candidates.append(unit)
+    model = load_model(args.model)
+    frame = model.predict([u.text for u in candidates])
+    thresholds = model.thresholds if model.thresholds is not None else np.full(len(model.labels), 0.5)
+    claim_threshold = float(thresholds[list(model.labels).index("media_bias_claim")])
+    flagged = np.flatnonzero(frame["p_media_bias_claim"].to_numpy() >= claim_threshold).tolist()
+    score = uncertainty(frame, model.labels, dict(zip(model.labels, map(float, thresholds), strict=True)))
+    flagged_set = set(flagged)
+    rest = [int(i) for i in np.argsort(score, kind="stable") if int(i) not in flagged_set]
+    fill = rest[: max(0, ROUND_FIVE_SIZE - len(flagged))]
+    chosen = [_row(candidates[i], "flagged_5", 0.0) for i in flagged]
+    chosen += [_row(candidates[i], "uncertainty_5", 0.0) for i in fill]
+    _write(args.output, chosen)
+    print(
+        f"round 5: {len(candidates)} unannotated paragraphs of {len(train_articles)} training-split articles; "
+        f"flagged_5={len(flagged)} uncertainty_5={len(fill)}, total {len(chosen)}"
+    )
+
+
+def _ids(path: Path) -> set[str]:
+    with open(path, encoding="utf-8") as handle:
+        return {json.loads(line)["id"] for line in handle if line.strip()}
 
 
 def _least_certain(model_uri: str, units: list, n: int) -> list:

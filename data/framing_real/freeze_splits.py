@@ -25,7 +25,9 @@ A later round is added without moving a single frozen row (the test split
 stays the test split):
 
     python data/framing_real/freeze_splits.py --extend --labelled labelled3.jsonl --pool pool3.jsonl \
-        --earlier-pool pool_all.jsonl
+        [--earlier-pool pool_all.jsonl]
+
+Without ``--earlier-pool`` the frozen rows' text is read back from the datasets by unit id.
 
 New rows that share an article or a (near) copy with a frozen row go to that
 row's split; the other new groups are split 60/20/20 among themselves, with
@@ -57,7 +59,11 @@ def main() -> None:
         "--corrections", type=Path, help="review of framing annotate check's suspects: task, labels, changed"
     )
     parser.add_argument("--extend", action="store_true", help="append a later round; frozen rows stay put")
-    parser.add_argument("--earlier-pool", type=Path, help="with --extend: the pool(s) of the frozen rounds")
+    parser.add_argument(
+        "--earlier-pool",
+        type=Path,
+        help="with --extend: the pool(s) of the frozen rounds (default: their text read back by unit id)",
+    )
     args = parser.parse_args()
     if args.extend:
         _extend(args)
@@ -125,11 +131,12 @@ def _frozen_row(row: dict, unit: dict) -> dict:
 
 def _extend(args: argparse.Namespace) -> None:
     """Append a later round's rows to the frozen split files, leaving every frozen row where it is."""
-    if args.earlier_pool is None:
-        raise SystemExit("--extend needs --earlier-pool (the text of the frozen rows, for the copy check)")
     frozen = {split: _read(OUT / f"{split}.jsonl") for split in ("train", "train_real", "validation", "test")}
     frozen_split = {row["id"]: split for split in ("train_real", "validation", "test") for row in frozen[split]}
-    earlier = [row for row in _read(args.earlier_pool) if row["unit_id"] in frozen_split]
+    if args.earlier_pool is not None:
+        earlier = [row for row in _read(args.earlier_pool) if row["unit_id"] in frozen_split]
+    else:
+        earlier = _frozen_units([row for split in ("train_real", "validation", "test") for row in frozen[split]])
     pool = {row["unit_id"]: row for row in _read(args.pool)}
     labelled = [row for row in _corrected(_read(args.labelled), args.corrections) if row["id"] not in frozen_split]
     units = [pool[row["id"]] for row in labelled]
@@ -168,6 +175,27 @@ def _extend(args: argparse.Namespace) -> None:
         added = [r for r, s in zip(new_rows, splits, strict=True) if s == split]
         counts = Counter(label for r in added for label in r["labels"])
         print(f"{split}: +{len(added)} rows, labels {dict(sorted(counts.items()))}")
+
+
+def _frozen_units(frozen_rows: list[dict]) -> list[dict]:
+    """The frozen rows' text read back from the user's copy of the datasets, when their pools are gone.
+
+    The pools hold the text and live outside the repository, so they may be lost; the adapter's
+    own resolver rebuilds the same units from the ids, and the hashes prove they are the same text.
+    """
+    from framing.data.real_sources import datasets_root, resolve_units
+
+    units = resolve_units([row["id"] for row in frozen_rows], datasets_root())
+    wrong = [
+        row["id"]
+        for row in frozen_rows
+        if row["id"] not in units or units[row["id"]].text_hash != row["text_sha256_16"]
+    ]
+    if wrong:
+        raise SystemExit(f"{len(wrong)} frozen units missing from the datasets or changed, e.g. {wrong[:3]}")
+    return [
+        {"unit_id": row["id"], "article_id": row["article_id"], "text": units[row["id"]].text} for row in frozen_rows
+    ]
 
 
 def _write_extension(frozen: dict[str, list[dict]], new_rows: list[dict], splits: list[str]) -> None:
