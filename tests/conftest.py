@@ -137,7 +137,16 @@ def tiny_overrides(tiny_data: dict[str, Path]) -> list[str]:
 
 @pytest.fixture
 def mlflow_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """An empty SQLite tracking store and artifact folder in a temporary working directory."""
+    """An empty SQLite tracking store and artifact folder in a temporary working directory.
+
+    MLflow remembers the last experiment set in this process (in its own state and in
+    ``MLFLOW_EXPERIMENT_ID``); an id from another test's store would name a missing experiment
+    here, so the fixture forgets both.
+    """
+    import mlflow.tracking.fluent
+
+    monkeypatch.setattr(mlflow.tracking.fluent, "_active_experiment_id", None)
+    monkeypatch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
     workdir = tmp_path / "work"
     workdir.mkdir()
     monkeypatch.chdir(workdir)
