@@ -152,7 +152,10 @@ def _extend(args: argparse.Namespace) -> None:
     fixed = {group: next(iter(held)) if len(held) == 1 else LEFT_OUT for group, held in held_in.items()}
     new_groups = groups[len(earlier) :]
     free = [i for i, group in enumerate(new_groups) if group not in fixed]
-    seed, free_splits = _balanced_split([new_groups[i] for i in free], [labelled[i]["labels"] for i in free])
+    # a round drawn from frozen articles only (round 5) has no free group to split
+    seed, free_splits = (
+        _balanced_split([new_groups[i] for i in free], [labelled[i]["labels"] for i in free]) if free else (None, [])
+    )
     splits = [fixed.get(group, "") for group in new_groups]
     for i, split in zip(free, free_splits, strict=True):
         splits[i] = split
