@@ -3,7 +3,7 @@
     python predict.py --model runs:/<run>/model --input <datasets>/ptc-semeval2020/unlabelled-articles \\
         --output scores.parquet --evidence 0
     python benchmarks/flag_precision.py --model runs:/<run>/model --scores scores.parquet [--cut-offs 0.8 0.9]
-        [--no-readme]
+        [--against runs:/<earlier run>/model=earlier_scores.parquet] [--no-readme]
 
 The 400 unlabelled PTC articles were never drawn into the annotations. Each
 flag that ``predict.py`` raises among their body paragraphs (the model's own
@@ -14,6 +14,9 @@ mixed, without knowing which was which); a flag missing from it stops the
 benchmark rather than being guessed. The precision's 95% interval resamples
 articles. ``--cut-offs`` adds a row per stricter probability cut-off: its
 flags are among the model's own, so the same census labels them all.
+``--against`` adds an earlier model's row over the same articles and the
+paired difference (this model minus that one) of precision, claims and false
+flags, resampling the articles both scored.
 """
 
 from __future__ import annotations
@@ -45,9 +48,19 @@ def main() -> None:
     parser.add_argument(
         "--cut-offs", type=float, nargs="*", default=[], help="also count the flags with p >= each of these"
     )
+    parser.add_argument(
+        "--against", metavar="MODEL=SCORES", help="an earlier model and its scores over the same articles"
+    )
     parser.add_argument("--no-readme", action="store_true", help="print only; write neither JSON nor README")
     args = parser.parse_args()
-    results = {"model": args.model, **flag_precision(args.scores, _census(), args.cut_offs)}
+    census = _census()
+    results = {"model": args.model, **flag_precision(args.scores, census, args.cut_offs)}
+    if args.against:
+        model, _, scores = args.against.partition("=")
+        if not scores:
+            raise SystemExit(f"--against {args.against!r}: expected MODEL=SCORES")
+        results["against"] = {"model": model, **flag_precision(Path(scores), census)}
+        results["difference"] = paired_difference(args.scores, Path(scores), census)
     print(json.dumps(results, indent=1))
     save("flag_precision", results, _section(results), not args.no_readme)
 
@@ -115,9 +128,54 @@ def census_precision(
     }
 
 
+def paired_difference(scores: Path, earlier: Path, census: dict[tuple[str, int], dict[str, Any]]) -> dict[str, Any]:
+    """``scores`` minus ``earlier`` in precision, claims and false flags, over the articles both scored.
+
+    The bootstrap resamples the articles that either model flagged (the others add nothing to any count).
+    """
+    from framing.uncertainty import ClusterBootstrap, percentile_interval
+
+    frames = {"new": _flags(scores, census), "old": _flags(earlier, census)}
+    shared = set(frames["new"].attrs["articles"]) & set(frames["old"].attrs["articles"])
+    rows = pd.concat([frame.assign(model=name) for name, frame in frames.items()], ignore_index=True)
+    rows = rows[rows["article_id"].isin(shared)]
+    columns = np.stack(
+        [(rows["model"] == name).to_numpy(float) * part for name in ("new", "old") for part in (1, rows["claim"])],
+        axis=1,
+    )  # [flags new, claims new, flags old, claims old]
+    boot = ClusterBootstrap.over(rows["article_id"].to_numpy())
+    point, draws = boot.totals(columns)
+
+    def summary(values: np.ndarray, draws: np.ndarray) -> dict[str, Any]:
+        return {"point": float(values), "interval": list(percentile_interval(draws))}
+
+    precision = lambda t: t[..., 1] / np.maximum(t[..., 0], 1) - t[..., 3] / np.maximum(t[..., 2], 1)  # noqa: E731
+    false = lambda t: (t[..., 0] - t[..., 1]) - (t[..., 2] - t[..., 3])  # noqa: E731
+    return {
+        "articles": len(shared),
+        "articles_flagged": int(boot.n_clusters),
+        "precision": summary(precision(point), precision(draws)),
+        "claims": summary(point[1] - point[3], draws[:, 1] - draws[:, 3]),
+        "false_flags": summary(false(point), false(draws)),
+    }
+
+
+def _flags(scores: Path, census: dict[tuple[str, int], dict[str, Any]]) -> pd.DataFrame:
+    """One row per flag of ``scores``: its article and whether the census calls it a claim."""
+    frame = pd.read_parquet(scores)
+    body = frame[frame["kind"] == "body"]
+    flagged = body[body["labels"].map(lambda labels: LABEL in list(labels))]
+    census_precision(flagged, census, scores)  # stops on a flag missing from the census
+    claims = [bool(census[(row.article_id, int(row.paragraph))]["claim"]) for row in flagged.itertuples()]
+    out = pd.DataFrame({"article_id": flagged["article_id"].to_numpy(), "claim": np.array(claims, dtype=float)})
+    out.attrs["articles"] = sorted(body["article_id"].unique())
+    return out
+
+
 def _section(results: dict[str, Any]) -> str:
     model = results["model"]
     cut_offs = " ".join(f"{row['cut_off']:g}" for row in results["cut_offs"])
+    against = f" --against {results['against']['model']}=earlier_scores.parquet" if "against" in results else ""
     lines = [
         "## Every `media_bias_claim` flag on unseen real articles, labelled (`flag_precision.py`)",
         "",
@@ -125,7 +183,8 @@ def _section(results: dict[str, Any]) -> str:
         f"python predict.py --model {model} --input <datasets>/ptc-semeval2020/unlabelled-articles "
         "--output scores.parquet --evidence 0",
         f"python benchmarks/flag_precision.py --model {model} --scores scores.parquet"
-        + (f" --cut-offs {cut_offs}" if cut_offs else ""),
+        + (f" --cut-offs {cut_offs}" if cut_offs else "")
+        + against,
         "```",
         "",
         f"{machine()}. {results['body_paragraphs']:,} body paragraphs of {results['articles_scored']} "
@@ -137,6 +196,21 @@ def _section(results: dict[str, Any]) -> str:
         _row(f"`{model.split('/')[1][:8]}`", results, results["body_paragraphs"]),
     ]
     lines += [_row(f"same, p >= {row['cut_off']:g}", row, results["body_paragraphs"]) for row in results["cut_offs"]]
+    if "against" in results:
+        against = results["against"]
+        lines.append(_row(f"`{against['model'].split('/')[1][:8]}` (earlier)", against, against["body_paragraphs"]))
+        diff = results["difference"]
+        lines += [
+            "",
+            f"Paired, on the {diff['articles']} articles both scored (95% bootstrap over the "
+            f"{diff['articles_flagged']} that either model flagged), "
+            f"`{model.split('/')[1][:8]}` minus `{against['model'].split('/')[1][:8]}`: "
+            + ", ".join(
+                f"{name} {diff[key]['point']:+.3g} [{diff[key]['interval'][0]:+.3g}, {diff[key]['interval'][1]:+.3g}]"
+                for key, name in (("precision", "precision"), ("claims", "claims"), ("false_flags", "false flags"))
+            )
+            + ".",
+        ]
     return "\n".join(lines) + "\n"
 
 
