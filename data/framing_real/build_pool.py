@@ -162,6 +162,7 @@ def _round_two(args: argparse.Namespace) -> None:
 
 
 def _round_five(args: argparse.Namespace) -> None:
+    """The model's flags and least certain paragraphs among the unannotated ones of training-split PTC articles."""
     root = datasets_root()
     train_ids = _ids(FROZEN / "train_real.jsonl")
     frozen_ids = train_ids | _ids(FROZEN / "validation.jsonl") | _ids(FROZEN / "test.jsonl")
