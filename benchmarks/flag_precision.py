@@ -82,9 +82,7 @@ def flag_precision(
     ``cut_offs``: the same count for the flags whose probability is at least
     each cut-off (a cut-off below the model's threshold keeps every flag).
     """
-    frame = pd.read_parquet(scores)
-    body = frame[frame["kind"] == "body"].reset_index(drop=True)
-    flagged = body[body["labels"].map(lambda labels: LABEL in list(labels))]
+    body, flagged = _body_and_flags(scores)
     return {
         "body_paragraphs": len(body),
         "articles_scored": int(body["article_id"].nunique()),
@@ -106,15 +104,9 @@ def census_precision(
     """
     from framing.uncertainty import ClusterBootstrap, percentile_interval
 
-    claims, articles = [], []
-    for row in flagged.itertuples():
-        entry = census.get((row.article_id, int(row.paragraph)))
-        digest = hashlib.sha256(row.text.encode("utf-8")).hexdigest()[:16]
-        if entry is None or entry["text_sha256_16"] != digest:
-            raise SystemExit(f"{source}: flag {row.article_id} paragraph {row.paragraph} is not in the census")
-        claims.append(bool(entry["claim"]))
-        articles.append(row.article_id)
-    claim = np.array(claims, dtype=float)
+    claim = _census_claims(flagged, census, source)
+    articles = flagged["article_id"].tolist()
+    claims = claim.astype(bool).tolist()
     boot = ClusterBootstrap.over(articles)
     _, hits = boot.totals(claim)
     _, seen = boot.totals(np.ones(len(claim)))
@@ -162,14 +154,31 @@ def paired_difference(scores: Path, earlier: Path, census: dict[tuple[str, int],
 
 def _flags(scores: Path, census: dict[tuple[str, int], dict[str, Any]]) -> pd.DataFrame:
     """One row per flag of ``scores``: its article and whether the census calls it a claim."""
-    frame = pd.read_parquet(scores)
-    body = frame[frame["kind"] == "body"]
-    flagged = body[body["labels"].map(lambda labels: LABEL in list(labels))]
-    census_precision(flagged, census, scores)  # stops on a flag missing from the census
-    claims = [bool(census[(row.article_id, int(row.paragraph))]["claim"]) for row in flagged.itertuples()]
-    out = pd.DataFrame({"article_id": flagged["article_id"].to_numpy(), "claim": np.array(claims, dtype=float)})
+    body, flagged = _body_and_flags(scores)
+    out = pd.DataFrame(
+        {"article_id": flagged["article_id"].to_numpy(), "claim": _census_claims(flagged, census, scores)}
+    )
     out.attrs["articles"] = sorted(body["article_id"].unique())
     return out
+
+
+def _body_and_flags(scores: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The body paragraphs of a ``predict.py`` output, and those of them flagged ``media_bias_claim``."""
+    frame = pd.read_parquet(scores)
+    body = frame[frame["kind"] == "body"].reset_index(drop=True)
+    return body, body[body["labels"].map(lambda labels: LABEL in list(labels))]
+
+
+def _census_claims(flagged: pd.DataFrame, census: dict[tuple[str, int], dict[str, Any]], source: Path) -> np.ndarray:
+    """1.0 where the census calls a flag a claim; a flag missing from it, or with other text, stops the benchmark."""
+    claims = []
+    for row in flagged.itertuples():
+        entry = census.get((row.article_id, int(row.paragraph)))
+        digest = hashlib.sha256(row.text.encode("utf-8")).hexdigest()[:16]
+        if entry is None or entry["text_sha256_16"] != digest:
+            raise SystemExit(f"{source}: flag {row.article_id} paragraph {row.paragraph} is not in the census")
+        claims.append(bool(entry["claim"]))
+    return np.array(claims, dtype=float)
 
 
 def _section(results: dict[str, Any]) -> str:

@@ -53,6 +53,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from framing import load_model
 from framing.annotate.sample import uncertainty
@@ -176,12 +177,9 @@ def _round_five(args: argparse.Namespace) -> None:
             continue
         taken_keys.add(key)
         candidates.append(unit)
-    model = load_model(args.model)
-    frame = model.predict([u.text for u in candidates])
-    thresholds = model.thresholds if model.thresholds is not None else np.full(len(model.labels), 0.5)
-    claim_threshold = float(thresholds[list(model.labels).index("media_bias_claim")])
-    flagged = np.flatnonzero(frame["p_media_bias_claim"].to_numpy() >= claim_threshold).tolist()
-    score = uncertainty(frame, model.labels, dict(zip(model.labels, map(float, thresholds), strict=True)))
+    frame, thresholds = _scores(args.model, candidates)
+    flagged = np.flatnonzero(frame["p_media_bias_claim"].to_numpy() >= thresholds["media_bias_claim"]).tolist()
+    score = uncertainty(frame, list(thresholds), thresholds)
     flagged_set = set(flagged)
     rest = [int(i) for i in np.argsort(score, kind="stable") if int(i) not in flagged_set]
     fill = rest[: max(0, ROUND_FIVE_SIZE - len(flagged))]
@@ -201,11 +199,17 @@ def _ids(path: Path) -> set[str]:
 
 def _least_certain(model_uri: str, units: list, n: int) -> list:
     """The ``n`` units the model is least sure of, by the annotation sampler's own uncertainty score."""
+    frame, thresholds = _scores(model_uri, units)
+    score = uncertainty(frame, list(thresholds), thresholds)
+    return [units[i] for i in np.argsort(score, kind="stable")[:n]]
+
+
+def _scores(model_uri: str, units: list) -> tuple[pd.DataFrame, dict[str, float]]:
+    """The model's scores of the units, and its decision threshold per label (0.5 where it logged none)."""
     model = load_model(model_uri)
     frame = model.predict([u.text for u in units])
     thresholds = model.thresholds if model.thresholds is not None else np.full(len(model.labels), 0.5)
-    score = uncertainty(frame, model.labels, dict(zip(model.labels, map(float, thresholds), strict=True)))
-    return [units[i] for i in np.argsort(score, kind="stable")[:n]]
+    return frame, dict(zip(model.labels, map(float, thresholds), strict=True))
 
 
 def _write(path: Path, rows: list[dict]) -> None:

@@ -152,10 +152,7 @@ def _extend(args: argparse.Namespace) -> None:
     fixed = {group: next(iter(held)) if len(held) == 1 else LEFT_OUT for group, held in held_in.items()}
     new_groups = groups[len(earlier) :]
     free = [i for i, group in enumerate(new_groups) if group not in fixed]
-    # a round drawn from frozen articles only (round 5) has no free group to split
-    seed, free_splits = (
-        _balanced_split([new_groups[i] for i in free], [labelled[i]["labels"] for i in free]) if free else (None, [])
-    )
+    seed, free_splits = _balanced_split([new_groups[i] for i in free], [labelled[i]["labels"] for i in free])
     splits = [fixed.get(group, "") for group in new_groups]
     for i, split in zip(free, free_splits, strict=True):
         splits[i] = split
@@ -247,7 +244,9 @@ def _settle_copies(new_rows: list[dict], splits: list[str], frozen_articles: dic
     return moved
 
 
-def _balanced_split(groups: list[str], labels: list[list[str]]) -> tuple[int, list[str]]:
+def _balanced_split(groups: list[str], labels: list[list[str]]) -> tuple[int | None, list[str]]:
+    if not groups:  # a round drawn from frozen articles only (round 5) has nothing to split
+        return None, []
     totals = Counter(label for row in labels for label in row)
     best: tuple[float, int, list[str]] | None = None
     for seed in SEEDS:
