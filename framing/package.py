@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,7 @@ import pandas as pd
 
 from framing.errors import ModelLoadError
 from framing.mentions import gate, open_labels
-from framing.models.base import TextClassifier, model_class
+from framing.models.base import Evidence, TextClassifier, model_class
 from framing.thresholds import apply_thresholds
 
 if TYPE_CHECKING:
@@ -159,15 +160,40 @@ class Predictor:
         return self._frame(probabilities, self.flags(probabilities), escalated)
 
     def predict_with_evidence(self, texts: list[str], k: int = 5) -> pd.DataFrame:
-        """As ``predict``, plus ``evidence``: the n-grams behind each predicted label."""
+        """As ``predict``, plus ``evidence``: the words or n-grams behind each predicted label."""
         probabilities, escalated = self.decide(texts)
         flags = self.flags(probabilities)
         frame = self._frame(probabilities, flags, escalated)
         if k <= 0:
             frame["evidence"] = [{} for _ in texts]
         else:
-            frame["evidence"] = self.model.evidence(texts, flags, k) if texts else []
+            frame["evidence"] = self.evidence(texts, flags, escalated, k) if texts else []
         return frame
+
+    def evidence(self, texts: list[str], flags: np.ndarray, escalated: np.ndarray, k: int) -> list[Evidence]:
+        """Per row, the ``k`` strongest terms of each flagged label, from the scorer that decided the row.
+
+        Without a cascade (or with ``exact``) that is the model. Through the
+        cascade, a row the student decided is explained by the student's own
+        word shares (``framing.cascade.explain``, an exact split of its
+        logit), and an escalated row by the transformer that scored it, in
+        the precision it was scored in. Explaining a student decision with
+        the transformer's saliency would explain a decision that was not made,
+        at several times the cost of scoring.
+        """
+        if not self.cascading:
+            return self.model.evidence(texts, flags, k)
+        assert self.cascade is not None
+        results: list[Evidence] = [{} for _ in texts]
+        for scorer_rows, explain in (
+            (np.flatnonzero(escalated), self.escalation_model().evidence),
+            (np.flatnonzero(~escalated), partial(self.cascade.student.evidence, self.labels)),
+        ):
+            if len(scorer_rows):
+                explained = explain([texts[i] for i in scorer_rows], flags[scorer_rows], k)
+                for i, found in zip(scorer_rows, explained, strict=True):
+                    results[i] = found
+        return results
 
     def _frame(self, probabilities: np.ndarray, flags: np.ndarray, escalated: np.ndarray) -> pd.DataFrame:
         labels = self.labels

@@ -194,7 +194,7 @@ def _with_escalation_precision(predictor: Any, precision: str) -> Any:
     return predictor
 
 
-def test_escalated_paragraphs_may_score_in_bf16_while_exact_and_evidence_stay_fp32(
+def test_escalated_paragraphs_may_score_and_be_explained_in_bf16_while_exact_stays_fp32(
     cascade_run: tuple[str, dict[str, float]],
 ) -> None:
     from framing import load_model
@@ -215,8 +215,12 @@ def test_escalated_paragraphs_may_score_in_bf16_while_exact_and_evidence_stay_fp
     bf16_probabilities = fast.predict_proba(texts)
     assert not np.array_equal(bf16_probabilities, exact_probabilities)
     assert np.allclose(bf16_probabilities, exact_probabilities, atol=0.02)
-    evidence = bf16.predict_with_evidence(texts, k=2)["evidence"]
-    assert all(isinstance(cell, dict) for cell in evidence)
+    bf16.cascade.band = Band(np.full(len(bf16.labels), -np.inf), np.full(len(bf16.labels), np.inf))  # all escalate
+    flags = np.ones((len(texts), len(bf16.labels)), dtype=bool)
+    routed = bf16.evidence(texts, flags, np.ones(len(texts), dtype=bool), k=2)
+    assert routed == fast.evidence(texts, flags, k=2)  # explained by the weights that scored them
+    assert routed == bf16.evidence(texts, flags, np.ones(len(texts), dtype=bool), k=2)
+    assert exact.evidence(texts, flags, np.ones(len(texts), dtype=bool), k=2) == fp32.model.evidence(texts, flags, k=2)
     # a resumed scoring run cannot mix bf16 and fp32 scores, nor cascade and exact
     assert len({fp32.fingerprint(), bf16.fingerprint(), exact.fingerprint()}) == 3
 
@@ -269,3 +273,48 @@ def test_precision_is_checked_before_a_model_loads_and_refused_for_models_withou
     command = ["predict", "--model", tfidf_model, "--input", str(corpus), "--output", str(tmp_path / "o.jsonl")]
     assert main([*command, "--quiet", "--languages", "any", "--precision", "bf16"]) == 2
     assert "without a cascade has no escalation precision" in capsys.readouterr().err
+
+
+def test_the_students_word_shares_add_up_to_its_logit_and_explain_what_it_flags() -> None:
+    from framing.cascade.explain import word_shares
+
+    texts = [
+        f"The {w} outlet {v} the story, again; about {x} talks."
+        for w in ("state", "foreign")
+        for v in ("hid", "spun", "told")
+        for x in ("war", "aid", "Café")
+    ] * 2
+    logits = np.array([[3.0 if "hid" in t else -3.0, 2.0 if "aid" in t else -2.0] for t in texts])
+    student = Student.fit(texts, logits)
+    features = student.pipeline.named_steps["features"].transform(texts).tocsr()
+    intercept = student.pipeline.named_steps["ridge"].intercept_
+    for row, text in enumerate(texts):
+        shares, words = word_shares(student.pipeline, text, features[row])
+        assert words == text.split()
+        assert np.allclose(shares.sum(axis=0) + intercept, student.logits([text])[0], atol=1e-4)
+    flags = np.array([[True, False], [False, False], [True, True]])
+    evidence = student.evidence(["claim", "aid"], texts[:3], flags, k=3)
+    assert [sorted(cell) for cell in evidence] == [["claim"], [], ["aid", "claim"]]
+    hid = evidence[0]["claim"]
+    assert 0 < len(hid) <= 3 and hid[0][0] == "hid"  # the word the logit was taught on leads
+    assert all(weight > 0 and word in texts[0] for word, weight in hid)
+    assert all(cell == {} for cell in student.evidence(["claim", "aid"], texts[:3], flags, k=0)[1:2])
+
+
+def test_through_the_cascade_each_row_is_explained_by_the_scorer_that_decided_it(
+    cascade_run: tuple[str, dict[str, float]],
+) -> None:
+    from framing import load_model
+
+    predictor = _with_escalation_precision(load_model(cascade_run[0]), "fp32")
+    assert predictor.cascade is not None
+    texts = ["The outlet hid the story about the war.", "Reporters saw aid convoys reach the city after talks."]
+    flags = np.ones((len(texts), len(predictor.labels)), dtype=bool)
+    escalated = np.array([True, False])
+    mixed = predictor.evidence(texts, flags, escalated, k=3)
+    assert mixed[0] == predictor.model.evidence(texts[:1], flags[:1], k=3)[0]
+    assert mixed[1] == predictor.cascade.student.evidence(predictor.labels, texts[1:], flags[1:], k=3)[0]
+    assert mixed[1] != predictor.model.evidence(texts[1:], flags[1:], k=3)[0]
+    scored = predictor.predict_with_evidence(texts, k=3)
+    for decided_by, flagged, cell in zip(scored["decided_by"], scored["labels"], scored["evidence"], strict=True):
+        assert sorted(cell) == sorted(flagged), decided_by

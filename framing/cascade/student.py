@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from framing.models.base import Evidence
 from framing.models.skops_files import dump_pipeline, load_pipeline
 
 STUDENT_FILE = "student.skops"
@@ -62,6 +63,12 @@ class Student:
         """The transformer's logits as the student estimates them, [len(texts), labels]."""
         predicted = np.asarray(self.pipeline.predict(list(texts)), dtype=np.float64)  # type: ignore[attr-defined]
         return predicted.reshape(len(texts), -1)
+
+    def evidence(self, labels: Sequence[str], texts: Sequence[str], flags: np.ndarray, k: int) -> list[Evidence]:
+        """Per row, the words with the largest share of each flagged label's logit (``framing.cascade.explain``)."""
+        from framing.cascade.explain import student_evidence
+
+        return student_evidence(self.pipeline, labels, texts, flags, k)
 
     def save(self, directory: Path) -> None:
         dump_pipeline(self.pipeline, directory / STUDENT_FILE, slim=False)

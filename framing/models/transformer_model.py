@@ -348,7 +348,10 @@ class TransformerClassifier:
     def evidence(self, texts: Sequence[str], flags: np.ndarray, k: int) -> list[Evidence]:
         """Words with the largest gradient x input saliency for each flagged label, with that saliency.
 
-        Computed on the fp32 model (a quantized model has no gradients), for
+        Computed on the weights that scored the text: fp32 as trained, or the
+        cascade's bf16 copy (``for_escalation``; measured on 870 flagged pairs of
+        the shipped paragraphs, 1.4x faster with the same top word for 98.5% of
+        them), never an int8 model (no gradients: its fp32 original explains). For
         each flagged (text, label) pair on the text's window with the highest
         logit for that label. The pairs of a call are explained together in
         padded batches, one gradient with respect to the input embeddings
@@ -412,13 +415,14 @@ class TransformerClassifier:
         lengths = [len(windows.input_ids[window]) for window, _ in pairs]
         saliencies: list[np.ndarray] = [np.zeros(0)] * len(pairs)
         with torch.enable_grad():
-            for chosen in length_batches(lengths, self.config.batch_size, TOKENS_PER_BATCH // 4):
-                batch = self.pad([windows.input_ids[pairs[i][0]] for i in chosen])
+            step = self._length_step
+            for chosen in length_batches(lengths, self.config.batch_size, TOKENS_PER_BATCH // 4, step):
+                batch = self.pad([windows.input_ids[pairs[i][0]] for i in chosen], step)
                 input_ids = batch.pop("input_ids")
                 with torch.no_grad():
                     inputs = embeddings(input_ids)
                 inputs.requires_grad_(True)
-                logits = model(inputs_embeds=inputs, **batch).logits
+                logits = model(inputs_embeds=inputs, **batch).logits[: len(chosen)]
                 labels = torch.tensor([pairs[i][1] for i in chosen], device=logits.device)
                 explained = logits.gather(1, labels[:, None]).sum()
                 (gradient,) = torch.autograd.grad(explained, inputs)
@@ -487,8 +491,8 @@ class TransformerClassifier:
         with AMX score 2-3x faster with the same per-label decisions as fp32 on
         nearly every paragraph. torch's oneDNN makes kernels per bf16 batch
         shape, so the copy pads its batches to fixed shapes
-        (``BF16_LENGTH_STEP``) and a long run's memory stays flat; the fp32
-        model stays for ``--exact`` and evidence.
+        (``BF16_LENGTH_STEP``, evidence batches too) and a long run's memory
+        stays flat; the fp32 model stays for ``--exact`` and its evidence.
         """
         if self.escalation_precision() == "fp32":
             return self
@@ -496,7 +500,7 @@ class TransformerClassifier:
 
         fast = copy.copy(self)
         fast.model = copy.deepcopy(self.model).to(torch.bfloat16)
-        fast._explainer = self.model
+        fast._explainer = None  # evidence of what the copy scored comes from the copy, in bf16
         fast._length_step = BF16_LENGTH_STEP
         return fast
 
