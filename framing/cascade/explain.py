@@ -105,7 +105,7 @@ def student_evidence(
     share, trimmed of punctuation at its edges, and only if it has a letter.
     """
     flags = np.asarray(flags, dtype=bool).reshape(len(texts), len(labels))
-    results: list[Evidence] = [{labels[j]: [] for j in np.flatnonzero(row)} for row in flags]
+    results: list[Evidence] = [{labels[int(j)]: [] for j in np.flatnonzero(row)} for row in flags]
     rows = [int(row) for row in np.flatnonzero(flags.any(axis=1))]
     if k <= 0 or not rows:
         return results
@@ -123,7 +123,7 @@ def student_evidence(
         for j in np.flatnonzero(flags[row]):
             ranked = sorted(((form, float(total[j])) for form, total in totals.values()), key=lambda item: -item[1])
             terms: list[EvidenceTerm] = [(form, evidence_weight(weight)) for form, weight in ranked if weight > 0]
-            results[row][labels[j]] = terms[:k]
+            results[row][labels[int(j)]] = terms[:k]
     return results
 
 
