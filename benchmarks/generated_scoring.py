@@ -11,8 +11,9 @@ row says on (the naive pipeline gives none). Rows:
   paragraphs, in this process (its rate is what the speed-ups divide by);
 - ``predict.py`` as shipped (cascade, repeats answered from memory), and the
   same with evidence on (``--evidence 5``, the command's default);
-- the same with ``--repeat-cache 0`` and with ``--exact --repeat-cache 0`` on
-  the first ``--limit`` paragraphs (every copy scored);
+- the same with ``--repeat-cache 0`` (evidence off and on) and with
+  ``--exact --repeat-cache 0`` on the first ``--limit`` paragraphs (every
+  copy scored);
 - ``predict.py --exact`` over the whole corpus, the reference for agreement:
   the share of per-label decisions equal to it, worst label and mean.
 """
@@ -61,6 +62,7 @@ def main() -> None:
         ("predict.py as shipped, evidence on (--evidence 5, the default)", ["--evidence", "5"], None),
         (REFERENCE, ["--exact"], None),
         ("predict.py, every copy scored (--repeat-cache 0)", ["--repeat-cache", "0"], args.limit),
+        ("predict.py, every copy scored, evidence on", ["--repeat-cache", "0", "--evidence", "5"], args.limit),
         ("predict.py --exact, every copy scored", ["--exact", "--repeat-cache", "0"], args.limit),
     ]
     outputs = {}
