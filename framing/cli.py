@@ -528,7 +528,10 @@ def _add_scoring_options(predict: argparse.ArgumentParser, source: SourceOptions
         "--batch-size",
         type=int,
         default=scoring.batch_size,
-        help="paragraphs per model call (a transformer scores them model.eval_batch_size windows at a time)",
+        help=(
+            "paragraphs per model call (a transformer scores them model.eval_batch_size windows at a time; "
+            "through a cascade only those it sends on, so smaller batches score slower)"
+        ),
     )
     predict.add_argument("--part-size", type=int, default=scoring.part_size, help="paragraphs per output part")
     predict.add_argument("--limit", type=int, default=scoring.limit, help="score only the first N paragraphs")
