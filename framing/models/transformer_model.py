@@ -414,7 +414,7 @@ class TransformerClassifier:
         embeddings = model.get_input_embeddings()
         lengths = [len(windows.input_ids[window]) for window, _ in pairs]
         saliencies: list[np.ndarray] = [np.zeros(0)] * len(pairs)
-        with torch.enable_grad(), rt.eager_attention(model):
+        with torch.enable_grad(), rt.gradient_attention(model):
             step = self._length_step
             for chosen in length_batches(lengths, self.config.batch_size, TOKENS_PER_BATCH // 4, step):
                 batch = self.pad([windows.input_ids[pairs[i][0]] for i in chosen], step)
