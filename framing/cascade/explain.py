@@ -64,10 +64,13 @@ def _occurrences(text: str, word: Any, char: Any) -> tuple[list[str], list[str],
 
 
 def _columns(grams: list[str], vectorizer: Any) -> np.ndarray:
-    """The hashed column of each n-gram, as the vectorizer's own hasher places it."""
+    """The hashed column of each n-gram: the ``FeatureHasher`` a ``HashingVectorizer`` hashes with."""
     if not grams:
         return np.zeros(0, dtype=np.int64)
-    hashed = vectorizer._get_hasher().transform([[gram] for gram in grams]).tocsr()
+    from sklearn.feature_extraction import FeatureHasher
+
+    hasher = FeatureHasher(vectorizer.n_features, input_type="string", alternate_sign=vectorizer.alternate_sign)
+    hashed = hasher.transform([[gram] for gram in grams]).tocsr()
     return np.asarray(hashed.indices, dtype=np.int64)
 
 
