@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -184,15 +183,20 @@ class Predictor:
         if not self.cascading:
             return self.model.evidence(texts, flags, k)
         assert self.cascade is not None
+        student = self.cascade.student
         results: list[Evidence] = [{} for _ in texts]
-        for scorer_rows, explain in (
-            (np.flatnonzero(escalated), self.escalation_model().evidence),
-            (np.flatnonzero(~escalated), partial(self.cascade.student.evidence, self.labels)),
-        ):
-            if len(scorer_rows):
-                explained = explain([texts[i] for i in scorer_rows], flags[scorer_rows], k)
-                for i, found in zip(scorer_rows, explained, strict=True):
-                    results[i] = found
+        for transformer_decided in (True, False):
+            rows = np.flatnonzero(escalated == transformer_decided)
+            if not len(rows):
+                continue  # the transformer's copy is built only for rows it scored
+            chosen = [texts[i] for i in rows]
+            explained = (
+                self.escalation_model().evidence(chosen, flags[rows], k)
+                if transformer_decided
+                else student.evidence(self.labels, chosen, flags[rows], k)
+            )
+            for i, found in zip(rows, explained, strict=True):
+                results[i] = found
         return results
 
     def _frame(self, probabilities: np.ndarray, flags: np.ndarray, escalated: np.ndarray) -> pd.DataFrame:

@@ -21,10 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from framing.models.base import Evidence, EvidenceTerm, evidence_weight
+from framing.models.base import Evidence, ranked_terms, shown_word
 
 _WORD = re.compile(r"\S+")
-_EDGES = re.compile(r"^\W+|\W+$")
 
 
 def _parts(pipeline: Any) -> tuple[Any, Any, np.ndarray, Any]:
@@ -118,14 +117,13 @@ def student_evidence(
         shares, written = word_shares(pipeline, texts[row], values[position], parts)
         totals: dict[str, list[Any]] = {}
         for share, form in zip(shares, written, strict=True):
-            trimmed = _EDGES.sub("", form)
-            if not any(character.isalpha() for character in trimmed):
+            shown = shown_word(form)
+            if shown is None:
                 continue
-            entry = totals.setdefault(trimmed.casefold(), [trimmed, np.zeros(len(labels))])
+            entry = totals.setdefault(shown.casefold(), [shown, np.zeros(len(labels))])
             entry[1] = entry[1] + share
         for j in np.flatnonzero(flags[row]):
-            ranked = sorted(((form, float(total[j])) for form, total in totals.values()), key=lambda item: -item[1])
-            terms: list[EvidenceTerm] = [(form, evidence_weight(weight)) for form, weight in ranked if weight > 0]
+            terms = ranked_terms((form, float(total[j])) for form, total in totals.values())
             results[row][labels[int(j)]] = terms[:k]
     return results
 

@@ -12,7 +12,8 @@ imports torch.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterator, Sequence
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,22 @@ def evidence_weight(value: float) -> float:
     which refuses numpy floats.
     """
     return float(f"{float(value):.{WEIGHT_DIGITS}g}")
+
+
+# punctuation, underscores and spaces around a word, as a tokenizer or a whitespace split may keep them
+_WORD_EDGES = re.compile(r"^[\W_]+|[\W_]+$")
+
+
+def shown_word(written: str) -> str | None:
+    """A word of the text as evidence shows it: trimmed of punctuation at its edges; None without a letter."""
+    trimmed = _WORD_EDGES.sub("", written)
+    return trimmed if any(character.isalpha() for character in trimmed) else None
+
+
+def ranked_terms(weights: Iterable[tuple[str, float]]) -> list[EvidenceTerm]:
+    """The terms with a positive weight, largest first, each weight as ``evidence_weight`` writes it."""
+    ranked = sorted(weights, key=lambda item: -item[1])
+    return [(term, evidence_weight(weight)) for term, weight in ranked if weight > 0]
 
 
 @dataclass(frozen=True)

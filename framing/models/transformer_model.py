@@ -18,7 +18,6 @@ sentence-transformers keeps its trainer apart from its models.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ import torch
 from framing.data.dataset import LabelledSet
 from framing.errors import ModelLoadError
 from framing.models import _torch_runtime as rt
-from framing.models.base import Evidence, EvidenceTerm, FitContext, evidence_weight
+from framing.models.base import Evidence, EvidenceTerm, FitContext, ranked_terms, shown_word
 from framing.models.transformer import TransformerConfig
 
 WEIGHTS_DIR = "transformer"
@@ -70,9 +69,6 @@ def length_batches(
         start = end
 
 
-_EDGES = re.compile(r"^[\W_]+|[\W_]+$")  # punctuation and spaces around a word, as a tokenizer may keep them
-
-
 def _word_spans(windows: Windows) -> list[dict[int, tuple[int, int]]]:
     """Per text, each word's character span: all its tokens, over all the text's windows.
 
@@ -110,14 +106,13 @@ def _word_weights(
         if word not in spans:
             continue
         start, end = spans[word]
-        written = _EDGES.sub("", text[start:end])
-        if not any(character.isalpha() for character in written):
+        written = shown_word(text[start:end])
+        if written is None:
             continue
         key = written.casefold()
         if key not in best or total > best[key][1]:
             best[key] = (written, total)
-    ranked = sorted(best.values(), key=lambda item: -item[1])
-    return [(written, evidence_weight(total)) for written, total in ranked if total > 0]
+    return ranked_terms(best.values())
 
 
 class Windows:
