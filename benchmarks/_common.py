@@ -210,12 +210,10 @@ def naive_pipeline(model_uri: str) -> Any:
 
     from framing.models._torch_runtime import quiet_transformers
     from framing.models.transformer_model import WEIGHTS_DIR
-    from framing.package import model_folder
+    from framing.package import local_model
 
-    with quiet_transformers():
-        return pipeline(
-            "text-classification", model=str(model_folder(model_uri) / WEIGHTS_DIR), top_k=None, device="cpu"
-        )
+    with quiet_transformers(), local_model(model_uri) as folder:
+        return pipeline("text-classification", model=str(folder / WEIGHTS_DIR), top_k=None, device="cpu")
 
 
 def agreement_cell(row: dict[str, Any]) -> str:

@@ -30,7 +30,7 @@ import torch
 from framing import load_model
 from framing.models._torch_runtime import quiet_transformers
 from framing.models.transformer_model import WEIGHTS_DIR, TransformerClassifier
-from framing.tracking import download_model_package
+from framing.package import local_model
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "framing"
 
@@ -75,9 +75,6 @@ def main() -> None:
     model = predictor.model
     if not isinstance(model, TransformerClassifier):
         raise SystemExit(f"{args.model} is a {model.family} model, not a transformer")
-    folder = Path(args.model) if Path(args.model).is_dir() else download_model_package(args.model)
-    if (folder / "artifacts" / "package").is_dir():
-        folder = folder / "artifacts" / "package"
     texts = benchmark_paragraphs(args.paragraphs)
     words = [len(t.split()) for t in texts]
     thresholds = predictor.thresholds if predictor.thresholds is not None else np.full(len(predictor.labels), 0.5)
@@ -87,7 +84,7 @@ def main() -> None:
         return probabilities >= thresholds
 
     # (a) naive pipeline: sigmoid scores, mapped through the same temperature and thresholds.
-    with quiet_transformers():
+    with quiet_transformers(), local_model(args.model) as folder:
         naive = pipeline("text-classification", model=str(folder / WEIGHTS_DIR), top_k=None, device="cpu")
 
     def run_naive(batch: list[str]) -> np.ndarray:

@@ -9,7 +9,10 @@ whichever way it is loaded.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -271,23 +274,34 @@ def _news_media_labels(manifest: dict[str, Any], path: Path) -> list[str]:
     return [str(label) for label in required]
 
 
-def model_folder(uri: str | Path) -> Path:
-    """The local model folder behind ``uri``: a folder as given, else downloaded from the tracking store.
+def model_folder(path: str | Path) -> Path:
+    """The model folder of a local ``path``: the folder itself, or an MLflow model folder's ``artifacts/package``."""
+    path = Path(str(path))
+    nested = path / "artifacts" / PACKAGE_ARTIFACT
+    return nested if (path / "MLmodel").is_file() and nested.is_dir() else path
 
-    A local folder may be the model folder itself (holding ``framing.json``) or
-    an MLflow model folder (holding ``MLmodel``), whose ``artifacts/package``
-    is the model folder. Tracking URIs resolve against ``MLFLOW_TRACKING_URI``
-    or the embedded store in the working directory.
+
+@contextlib.contextmanager
+def local_model(uri: str | Path) -> Iterator[Path]:
+    """The local model folder behind ``uri`` for the length of the block.
+
+    A local folder is used as it is: the model folder itself (holding
+    ``framing.json``) or an MLflow model folder (holding ``MLmodel``). A
+    tracking URI (resolved against ``MLFLOW_TRACKING_URI`` or the embedded
+    store in the working directory) is downloaded into a temporary folder that
+    is removed when the block ends: a loaded model holds everything it needs in
+    memory, and every load would otherwise leave a copy of the weights behind.
     """
     path = Path(str(uri))
     if path.is_dir():
-        nested = path / "artifacts" / PACKAGE_ARTIFACT
-        return nested if (path / "MLmodel").is_file() and nested.is_dir() else path
+        yield model_folder(path)
+        return
     from framing import tracking
     from framing.config import TrackingConfig
 
     tracking.use_tracking_uri(TrackingConfig())
-    return tracking.download_model_package(str(uri))
+    with tempfile.TemporaryDirectory(prefix="framing-model-", ignore_cleanup_errors=True) as download:
+        yield tracking.download_model_package(str(uri), Path(download))
 
 
 def load_model(uri: str | Path, exact: bool = False) -> Predictor:
@@ -299,6 +313,7 @@ def load_model(uri: str | Path, exact: bool = False) -> Predictor:
     directory. ``exact`` scores every paragraph with the full model, past a
     transformer's cascade.
     """
-    predictor = load_package(model_folder(uri))
+    with local_model(uri) as folder:
+        predictor = load_package(folder)
     predictor.exact = exact
     return predictor

@@ -37,7 +37,7 @@ from framing.config import Config, TrackingConfig
 from framing.data.dataset import LabelledSet
 from framing.errors import FramingError, ModelLoadError
 from framing.models.base import StopSignal, TrainingTerminated, model_family
-from framing.package import PACKAGE_ARTIFACT, Predictor, library_versions, load_package
+from framing.package import PACKAGE_ARTIFACT, Predictor, library_versions, load_package, local_model
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -457,7 +457,9 @@ def verify_logged_model(model_uri: str, texts: list[str], labels: list[str], cas
     (an untrusted type, a missing file) must end the run FAILED, not FINISHED.
     """
     try:
-        frame = load_package(download_model_package(model_uri)).predict(texts)
+        with local_model(model_uri) as folder:
+            predictor = load_package(folder)
+        frame = predictor.predict(texts)
     except Exception as exc:  # whatever stops loading or predicting, the model is unusable
         reason = " ".join(str(exc).split())[:300] or type(exc).__name__
         raise ModelLoadError(f"the logged model {model_uri} failed its load-and-predict check: {reason}") from None
@@ -712,10 +714,14 @@ def check_promotable(run_id: str) -> None:
         raise ModelLoadError(f"run {run_id} logged no model ({MODEL_NAME_IN_RUN}/MLmodel)")
 
 
-def download_model_package(uri: str) -> Path:
-    """Fetch the model folder behind ``runs:/``, ``models:/`` or any MLflow model URI."""
+def download_model_package(uri: str, destination: Path) -> Path:
+    """Fetch the model folder behind ``runs:/``, ``models:/`` or any MLflow model URI into ``destination``.
+
+    The caller owns ``destination`` and removes it (``framing.package.local_model``):
+    left to MLflow, each download lands in a new temporary folder that nothing removes.
+    """
     try:
-        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri))
+        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(destination)))
     except Exception as exc:  # MLflow raises several types for a missing run/model/version
         raise ModelLoadError(f"cannot load model {uri!r}: {exc}") from None
     package = local / "artifacts" / PACKAGE_ARTIFACT

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import mlflow
@@ -17,6 +18,7 @@ from framing import load_model
 from framing.cli import main
 from framing.config import load_config
 from framing.models.tfidf import TfidfClassifier
+from framing.scoring.model_files import training_record
 from framing.training import run_training
 from tests.conftest import PROJECT_ROOT, TINY_LABELS
 
@@ -87,6 +89,27 @@ def test_training_run_logs_everything_and_model_loads_every_way(
     assert pyfunc.metadata.signature.inputs.input_names() == ["text"]
     served = pyfunc.predict(pd.DataFrame({"text": texts}))
     np.testing.assert_allclose(served["p_media_bias_claim"], reference["p_media_bias_claim"])
+
+
+@pytest.mark.usefixtures("mlflow_store")
+def test_loading_from_the_tracking_store_leaves_no_copy_behind(
+    tiny_overrides: list[str], capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each load downloads the model; the copy goes once the model is in memory (it used to stay in the temp folder)."""
+    _, model_uri = _train(capsys, tiny_overrides)
+    temporary = tmp_path / "temporary"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    articles = tmp_path / "articles.jsonl"
+    articles.write_text(json.dumps({"article_id": "a1", "text": "The ministry said foreign newspapers lied."}) + "\n")
+
+    predictor = load_model(model_uri)
+    output = tmp_path / "out.jsonl"
+    assert main(["predict", "--model", model_uri, "--input", str(articles), "--output", str(output)]) == 0
+    assert training_record(model_uri)["main_languages"] == ["en"]
+
+    assert list(temporary.iterdir()) == []
+    assert predictor.predict(["Aid convoys brought food to families."]).shape[0] == 1  # nothing was read lazily
 
 
 @pytest.mark.usefixtures("mlflow_store")

@@ -34,7 +34,7 @@ from framing.formats import FORMATS as ALL_FORMATS
 from framing.formats import Reject, RejectCounts, read_records, read_rejects, write_rejects
 from framing.languages import UNDETERMINED
 from framing.models.transformer import ESCALATION_PRECISIONS
-from framing.package import Predictor
+from framing.package import Predictor, model_folder
 from framing.scoring.guard import (
     OutputError,
     OutputLock,
@@ -46,7 +46,7 @@ from framing.scoring.guard import (
 )
 from framing.scoring.kinds import BODY
 from framing.scoring.manifest import Manifest
-from framing.scoring.model_files import file_hashes, model_folder
+from framing.scoring.model_files import file_hashes
 from framing.scoring.repeats import RepeatedParagraphs
 from framing.scoring.sinks import FORMATS, AtomicSink
 from framing.scoring.sources import (

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from framing.errors import ModelLoadError
-from framing.package import Predictor, load_package, model_folder
+from framing.package import Predictor, load_package, local_model
 
 
 def file_hashes(folder: Path) -> dict[str, str]:
@@ -29,8 +29,8 @@ def file_hashes(folder: Path) -> dict[str, str]:
 
 def load_for_scoring(uri: str | Path) -> tuple[Predictor, dict[str, str]]:
     """The model and the hashes of the very files it was loaded from (downloaded once)."""
-    folder = model_folder(uri)
-    return load_package(folder), file_hashes(folder)
+    with local_model(uri) as folder:
+        return load_package(folder), file_hashes(folder)
 
 
 def training_record(uri: str | Path) -> dict[str, Any]:
@@ -39,11 +39,12 @@ def training_record(uri: str | Path) -> dict[str, Any]:
 
     from framing.package import MANIFEST
 
-    path = model_folder(uri) / MANIFEST
-    try:
-        record = json.loads(path.read_text(encoding="utf-8")).get("training") or {}
-    except (OSError, ValueError) as exc:
-        raise ModelLoadError(f"{path}: unreadable model manifest ({exc})") from None
+    with local_model(uri) as folder:
+        path = folder / MANIFEST
+        try:
+            record = json.loads(path.read_text(encoding="utf-8")).get("training") or {}
+        except (OSError, ValueError) as exc:
+            raise ModelLoadError(f"{path}: unreadable model manifest ({exc})") from None
     return record if isinstance(record, dict) else {}
 
 
