@@ -1,7 +1,5 @@
 """``python -m framing`` runs the command line."""
 
-import sys
+from framing.cli import run
 
-from framing.cli import main
-
-sys.exit(main())
+run()

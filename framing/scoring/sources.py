@@ -127,7 +127,8 @@ def _paragraph_items(
     """An article's paragraphs; a line too short to identify (a headline, a byline) takes the article's language."""
     paragraphs = split_paragraphs(text)
     found = [identify(paragraph) for paragraph in paragraphs]
-    article_language = _article_language(paragraphs, found)
+    undetermined = any(language == UNDETERMINED for language, _ in found)
+    article_language = _article_language(paragraphs, found) if undetermined else None
     kinds = classify(paragraphs)
     for index, paragraph in enumerate(paragraphs):
         if len(paragraph) > options.max_paragraph_chars:
