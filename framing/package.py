@@ -163,6 +163,11 @@ class Predictor:
 
     def predict_with_evidence(self, texts: list[str], k: int = 5) -> pd.DataFrame:
         """As ``predict``, plus ``evidence``: the words or n-grams behind each predicted label."""
+        if k > 0 and texts and self.cascading and hasattr(self.escalation_model(), "decide_and_explain"):
+            probabilities, escalated, evidence = self._decide_and_explain(texts, k)
+            frame = self._frame(probabilities, self.flags(probabilities), escalated)
+            frame["evidence"] = evidence
+            return frame
         probabilities, escalated = self.decide(texts)
         flags = self.flags(probabilities)
         frame = self._frame(probabilities, flags, escalated)
@@ -171,6 +176,41 @@ class Predictor:
         else:
             frame["evidence"] = self.evidence(texts, flags, escalated, k) if texts else []
         return frame
+
+    def _decide_and_explain(self, texts: list[str], k: int) -> tuple[np.ndarray, np.ndarray, list[Evidence]]:
+        """``decide`` and ``evidence`` through the cascade, the transformer explaining in the pass that scores.
+
+        The same decisions and the same kind of evidence as ``decide`` then
+        ``evidence``; the transformer's copy scores the escalated rows with
+        gradients and decides their flags batch by batch with this predictor's
+        thresholds and news-media requirement (``decide_and_explain``).
+        """
+        assert self.cascade is not None
+        open_mask = open_labels(texts, self.labels, self.news_media_labels) if self.news_media_labels else None
+        probabilities, escalated = self.cascade.route(texts, self.thresholds, open_mask)
+        evidence: list[Evidence] = [{} for _ in texts]
+        chosen = np.flatnonzero(escalated)
+        if len(chosen):
+
+            def flags_of(positions: np.ndarray, scored: np.ndarray) -> np.ndarray:
+                return self.flags(scored if open_mask is None else gate(scored, open_mask[chosen[positions]]))
+
+            explainer = self.escalation_model()
+            scored, explained = explainer.decide_and_explain(  # type: ignore[attr-defined]
+                [texts[i] for i in chosen], flags_of, k
+            )
+            probabilities[chosen] = scored
+            for i, found in zip(chosen, explained, strict=True):
+                evidence[i] = found
+        if open_mask is not None:
+            probabilities = gate(probabilities, open_mask)
+        rows = np.flatnonzero(~escalated)
+        if len(rows):
+            flags = self.flags(probabilities[rows])
+            explained = self.cascade.student.evidence(self.labels, [texts[i] for i in rows], flags, k)
+            for i, found in zip(rows, explained, strict=True):
+                evidence[i] = found
+        return probabilities, escalated, evidence
 
     def evidence(self, texts: list[str], flags: np.ndarray, escalated: np.ndarray, k: int) -> list[Evidence]:
         """Per row, the ``k`` strongest terms of each flagged label, from the scorer that decided the row.

@@ -318,3 +318,62 @@ def test_through_the_cascade_each_row_is_explained_by_the_scorer_that_decided_it
     scored = predictor.predict_with_evidence(texts, k=3)
     for decided_by, flagged, cell in zip(scored["decided_by"], scored["labels"], scored["evidence"], strict=True):
         assert sorted(cell) == sorted(flagged), decided_by
+
+
+@pytest.mark.parametrize("min_flagged", [0.0, 2.0])  # every batch explained in its scoring pass, or none
+def test_scoring_and_explaining_in_one_pass_gives_the_decisions_and_evidence_of_two(
+    cascade_run: tuple[str, dict[str, float]], monkeypatch: pytest.MonkeyPatch, min_flagged: float
+) -> None:
+    from framing import load_model
+    from framing.models import transformer_model
+    from framing.models.transformer_model import TransformerClassifier
+
+    predictor = _with_escalation_precision(load_model(cascade_run[0]), "fp32")
+    assert predictor.cascade is not None
+    predictor.thresholds = np.full(len(predictor.labels), 0.05)  # most rows flag several labels
+    monkeypatch.setattr(transformer_model, "FUSED_MIN_FLAGGED", min_flagged)
+    explained_again: list[int] = []
+    second_pass = TransformerClassifier._saliency
+
+    def counted(self: TransformerClassifier, windows: Any, pairs: list[tuple[int, int]], model: Any) -> Any:
+        explained_again.append(len(pairs))
+        return second_pass(self, windows, pairs, model)
+
+    monkeypatch.setattr(TransformerClassifier, "_saliency", counted)
+    long_text = " ".join(["Reporters said the outlet hid the story about the war and the aid convoys."] * 4)
+    texts = [
+        "The outlet hid the story about the war.",
+        "Reporters saw aid convoys reach the city after talks.",
+        "Nothing happened today in the capital.",
+        long_text,  # several windows of 32 tokens: explained as before
+        "Officials met again to talk about aid.",
+    ] * 3
+    cuts = threshold_logits(predictor.thresholds, predictor.cascade.temperature)
+    student_margins = np.abs(margins(predictor.cascade.student.logits(texts), cuts))
+    edge = student_margins.min(axis=1)[3] + 1e-6  # the long text and rows nearer a cut than it go on
+    predictor.cascade.band = Band(np.full(len(predictor.labels), -edge), np.full(len(predictor.labels), edge))
+    one_pass = predictor.predict_with_evidence(texts, k=3)
+    transformer_pairs = sum(explained_again)
+    explained_again.clear()
+
+    probabilities, escalated = predictor.decide(texts)
+    flags = predictor.flags(probabilities)
+    two_passes = predictor.evidence(texts, flags, escalated, k=3)
+    assert 0 < escalated.sum() < len(texts)  # both scorers decide some rows
+    assert escalated[3] and flags[3].any() and flags[escalated].sum() > flags[escalated].any(axis=1).sum()
+    assert (one_pass["decided_by"] == np.where(escalated, "transformer", "student")).all()
+    assert one_pass["labels"].tolist() == [[predictor.labels[j] for j in np.flatnonzero(row)] for row in flags]
+    columns = [f"p_{label}" for label in predictor.labels]
+    assert np.allclose(one_pass[columns].to_numpy(), probabilities, atol=1e-5)
+    for cell, expected in zip(one_pass["evidence"], two_passes, strict=True):
+        assert sorted(cell) == sorted(expected)
+        for label, terms in expected.items():
+            assert [word for word, _ in cell[label]] == [word for word, _ in terms]
+            assert np.allclose([w for _, w in cell[label]], [w for _, w in terms], rtol=1e-3)
+    escalated_pairs = int(flags[escalated].sum())
+    flagged_escalated_rows = int(flags[escalated].any(axis=1).sum())
+    if min_flagged == 0.0:  # the first flagged label of a one-window row comes with its scoring pass
+        assert transformer_pairs <= escalated_pairs - flagged_escalated_rows + 3 * flags[3].sum()
+        assert transformer_pairs < escalated_pairs
+    else:
+        assert transformer_pairs == escalated_pairs
