@@ -469,6 +469,7 @@ class TransformerClassifier:
                     for label_index in np.flatnonzero(flags[slot]):
                         if (batch_windows[slot], int(label_index)) not in saliencies:
                             pending.append((batch_windows[slot], int(label_index)))
+                del logits, inputs  # a batch left unexplained keeps its graph until these go
         return saliencies, pending
 
     def _explained_windows(self, windows: Windows, flags: np.ndarray, model: Any) -> list[tuple[int, int]]:
