@@ -163,7 +163,7 @@ class Predictor:
 
     def predict_with_evidence(self, texts: list[str], k: int = 5) -> pd.DataFrame:
         """As ``predict``, plus ``evidence``: the words or n-grams behind each predicted label."""
-        if k > 0 and texts and self.cascading and hasattr(self.escalation_model(), "decide_and_explain"):
+        if k > 0 and texts and self.cascading and hasattr(self.model, "decide_and_explain"):
             probabilities, escalated, evidence = self._decide_and_explain(texts, k)
             frame = self._frame(probabilities, self.flags(probabilities), escalated)
             frame["evidence"] = evidence
