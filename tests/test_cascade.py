@@ -377,3 +377,24 @@ def test_scoring_and_explaining_in_one_pass_gives_the_decisions_and_evidence_of_
         assert transformer_pairs < escalated_pairs
     else:
         assert transformer_pairs == escalated_pairs
+
+
+def test_an_int8_model_scores_with_its_int8_weights_also_when_it_explains(
+    cascade_run: tuple[str, dict[str, float]],
+) -> None:
+    from framing import load_model
+
+    predictor = _with_escalation_precision(load_model(cascade_run[0]), "fp32")
+    assert predictor.cascade is not None
+    predictor.model.quantize()  # type: ignore[attr-defined]
+    assert predictor.escalation_model() is predictor.model
+    predictor.cascade.band = Band(np.full(len(predictor.labels), -np.inf), np.full(len(predictor.labels), np.inf))
+    predictor.thresholds = np.full(len(predictor.labels), 0.05)
+    texts = ["The outlet hid the story about the war.", "Reporters saw aid convoys reach the city after talks."] * 2
+    probabilities, escalated = predictor.decide(texts)
+    assert escalated.all()
+    with_evidence = predictor.predict_with_evidence(texts, k=3)
+    assert np.array_equal(with_evidence[[f"p_{label}" for label in predictor.labels]].to_numpy(), probabilities)
+    expected = predictor.evidence(texts, predictor.flags(probabilities), escalated, k=3)
+    assert with_evidence["evidence"].tolist() == expected
+    assert any(cell for cell in expected)

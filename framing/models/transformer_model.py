@@ -368,7 +368,7 @@ class TransformerClassifier:
             return results
         model = self._explainer or self.model
         windows = self.windows([texts[row] for row in rows], words=True)
-        pairs = self._explained_windows(windows, flags[rows], model)
+        pairs = self._explained_windows(windows, flags[rows], self._long_window_logits(windows, model))
         saliencies = self._saliency(windows, pairs, model)
         spans = _word_spans(windows)
         for (window, label_index), saliency in zip(pairs, saliencies, strict=True):
@@ -390,15 +390,46 @@ class TransformerClassifier:
         probabilities)`` (the caller's thresholds) says which labels the batch's
         texts flag, and where at least ``FUSED_MIN_FLAGGED`` of them flag one,
         one backward pass over that same forward explains the first flagged
-        label of each. The rest (further labels, sparse batches, texts of
-        several windows) is explained as ``evidence`` explains it. The
-        evidence is that of ``evidence``: gradient x input of the flagged
-        label's logit with respect to the input embeddings.
+        label of each. Texts of several windows are scored once without
+        gradients, their windows' logits choosing the window that explains each
+        flagged label. What is left (further labels, sparse batches, those
+        windows) is explained together in one second pass. The evidence is that
+        of ``evidence``: gradient x input of the flagged label's logit with
+        respect to the input embeddings. An int8 model scores with its int8
+        weights and explains with their fp32 original, so it has no pass to
+        share: it scores, then explains.
         """
         probabilities = np.zeros((len(texts), len(self.labels)))
         results: list[Evidence] = [{} for _ in texts]
         if not len(texts):
             return probabilities, results
+        if self._explainer is not None:  # int8 weights score, their fp32 original explains: no pass to share
+            probabilities = self.predict_proba(texts)
+            flags = np.asarray(flags_of(np.arange(len(texts)), probabilities), dtype=bool)
+            return probabilities, self.evidence(texts, flags, k)
+        self.model.eval()
+        windows = self.windows(texts, words=True)
+        several = np.bincount(windows.owner, minlength=len(texts)) > 1
+        flags = np.zeros((len(texts), len(self.labels)), dtype=bool)
+        long_logits = self._long_window_logits(windows, self.model)
+        if several.any():  # scored once without gradients; their flagged windows are explained below
+            longer = np.flatnonzero(several)
+            pooled = self._pool(long_logits, windows.owner, len(texts))[longer]
+            probabilities[longer] = rt.probabilities_from_logits(pooled, self.temperature, self.multilabel)
+            flags[longer] = np.asarray(flags_of(longer, probabilities[longer]), dtype=bool)
+        pending = self._explained_windows(windows, flags, long_logits)
+        single = [w for w, owner in enumerate(windows.owner) if not several[owner]]
+        saliencies, left = self._scored_with_saliency(windows, single, flags_of, probabilities)
+        pending += left
+        for pair, saliency in zip(pending, self._saliency(windows, pending, self.model), strict=True):
+            saliencies[pair] = saliency
+        spans = _word_spans(windows)
+        assert windows.word_ids is not None
+        for (window, label_index), saliency in sorted(saliencies.items()):
+            text = int(windows.owner[window])
+            words = _word_weights(texts[text], windows.word_ids[window], saliency, spans[text])
+            results[text][self.labels[label_index]] = words[:k]
+        return probabilities, results
         model = self._explainer or self.model
         model.eval()
         windows = self.windows(texts, words=True)
@@ -428,13 +459,13 @@ class TransformerClassifier:
         single: list[int],
         flags_of: Callable[[np.ndarray, np.ndarray], np.ndarray],
         probabilities: np.ndarray,
-        model: Any,
     ) -> tuple[dict[tuple[int, int], np.ndarray], list[tuple[int, int]]]:
         """Score the one-window texts' ``single`` windows into ``probabilities``, with gradients.
 
         Returns the saliency of the (window, label) pairs explained in the
         scoring pass and the flagged pairs still to explain.
         """
+        model = self.model
         embeddings = model.get_input_embeddings()
         step = self._length_step
         saliencies: dict[tuple[int, int], np.ndarray] = {}
@@ -443,7 +474,7 @@ class TransformerClassifier:
         with torch.enable_grad(), rt.gradient_attention(model), rt.autocast(self.device, self.dtype):
             for chosen in length_batches(lengths, self.config.batch_size, TOKENS_PER_BATCH // 4, step):
                 batch_windows = [single[i] for i in chosen]
-                texts = windows.owner[batch_windows]
+                positions = windows.owner[batch_windows]
                 batch = self.pad([windows.input_ids[w] for w in batch_windows], step)
                 input_ids = batch.pop("input_ids")
                 with torch.no_grad():
@@ -453,8 +484,8 @@ class TransformerClassifier:
                 scored = rt.probabilities_from_logits(
                     logits.detach().float().cpu().numpy(), self.temperature, self.multilabel
                 )
-                probabilities[texts] = scored
-                flags = np.asarray(flags_of(texts, scored), dtype=bool)
+                probabilities[positions] = scored
+                flags = np.asarray(flags_of(positions, scored), dtype=bool)
                 flagged = np.flatnonzero(flags.any(axis=1))
                 first = flags.argmax(axis=1)
                 if len(flagged) and len(flagged) >= FUSED_MIN_FLAGGED * len(chosen):
@@ -472,21 +503,25 @@ class TransformerClassifier:
                 del logits, inputs  # a batch left unexplained keeps its graph until these go
         return saliencies, pending
 
-    def _explained_windows(self, windows: Windows, flags: np.ndarray, model: Any) -> list[tuple[int, int]]:
+    def _long_window_logits(self, windows: Windows, model: Any) -> np.ndarray:
+        """Logits of the windows of texts with several windows, in batches; zeros for one-window texts."""
+        several = np.bincount(windows.owner)[windows.owner] > 1
+        logits = np.zeros((len(windows), len(self.labels)), dtype=np.float32)
+        if several.any():
+            chosen = np.flatnonzero(several)
+            logits[chosen] = self._window_logits(
+                Windows([windows.input_ids[w] for w in chosen], windows.owner[chosen]), model
+            )
+        return logits
+
+    def _explained_windows(self, windows: Windows, flags: np.ndarray, logits: np.ndarray) -> list[tuple[int, int]]:
         """(window, label) per flagged (text, label): the text's window with the highest logit for the label.
 
-        A text of one window needs no logits; those of longer texts are scored
-        once, in batches, by the model that is explained.
+        ``logits`` per window (``_long_window_logits``): a text of one window needs none.
         """
         by_text: dict[int, list[int]] = {}
         for window, owner in enumerate(windows.owner):
             by_text.setdefault(int(owner), []).append(window)
-        several = [window for text_windows in by_text.values() if len(text_windows) > 1 for window in text_windows]
-        logits = np.zeros((len(windows), len(self.labels)), dtype=np.float32)
-        if several:
-            logits[several] = self._window_logits(
-                Windows([windows.input_ids[w] for w in several], windows.owner[several]), model
-            )
         pairs: list[tuple[int, int]] = []
         for text, text_windows in sorted(by_text.items()):
             for label_index in np.flatnonzero(flags[text]):
