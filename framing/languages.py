@@ -41,6 +41,7 @@ def _identifier() -> Any:
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
+@functools.lru_cache(maxsize=16_384)
 def identify(text: str) -> tuple[str, float]:
     """(ISO 639-1 code or ``und``, probability of the best language).
 
@@ -48,11 +49,6 @@ def identify(text: str) -> tuple[str, float]:
     archives repeat paragraphs (wire copy, sign-offs), and identification was
     a tenth of a scoring run's time on a corpus of repeated paragraphs.
     """
-    return _identify(text)
-
-
-@functools.lru_cache(maxsize=16_384)
-def _identify(text: str) -> tuple[str, float]:
     if len(list(itertools.islice(filter(str.isalpha, text), MIN_LETTERS))) < MIN_LETTERS:
         return UNDETERMINED, 0.0
     language, probability = _identifier().classify(text)

@@ -37,7 +37,7 @@ from framing.config import Config, TrackingConfig
 from framing.data.dataset import LabelledSet
 from framing.errors import FramingError, ModelLoadError
 from framing.models.base import StopSignal, TrainingTerminated, model_family
-from framing.package import PACKAGE_ARTIFACT, Predictor, library_versions, load_package, local_model
+from framing.package import PACKAGE_ARTIFACT, Predictor, library_versions, load_model
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -457,9 +457,7 @@ def verify_logged_model(model_uri: str, texts: list[str], labels: list[str], cas
     (an untrusted type, a missing file) must end the run FAILED, not FINISHED.
     """
     try:
-        with local_model(model_uri) as folder:
-            predictor = load_package(folder)
-        frame = predictor.predict(texts)
+        frame = load_model(model_uri).predict(texts)
     except Exception as exc:  # whatever stops loading or predicting, the model is unusable
         reason = " ".join(str(exc).split())[:300] or type(exc).__name__
         raise ModelLoadError(f"the logged model {model_uri} failed its load-and-predict check: {reason}") from None
