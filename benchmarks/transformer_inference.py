@@ -19,18 +19,19 @@ import argparse
 import json
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 import numpy as np
 import torch
 
+from benchmarks._common import naive_pipeline
 from framing import load_model
-from framing.models._torch_runtime import quiet_transformers
-from framing.models.transformer_model import WEIGHTS_DIR, TransformerClassifier
-from framing.package import local_model
+from framing.models.transformer_model import TransformerClassifier
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "framing"
 
@@ -69,8 +70,6 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=64, help="batch size of our scorer")
     args = parser.parse_args()
 
-    from transformers import pipeline
-
     predictor = load_model(args.model)
     model = predictor.model
     if not isinstance(model, TransformerClassifier):
@@ -84,8 +83,7 @@ def main() -> None:
         return probabilities >= thresholds
 
     # (a) naive pipeline: sigmoid scores, mapped through the same temperature and thresholds.
-    with quiet_transformers(), local_model(args.model) as folder:
-        naive = pipeline("text-classification", model=str(folder / WEIGHTS_DIR), top_k=None, device="cpu")
+    naive = naive_pipeline(args.model)
 
     def run_naive(batch: list[str]) -> np.ndarray:
         outputs = naive(batch)
