@@ -430,28 +430,6 @@ class TransformerClassifier:
             words = _word_weights(texts[text], windows.word_ids[window], saliency, spans[text])
             results[text][self.labels[label_index]] = words[:k]
         return probabilities, results
-        model = self._explainer or self.model
-        model.eval()
-        windows = self.windows(texts, words=True)
-        several = np.bincount(windows.owner, minlength=len(texts)) > 1
-        if several.any():
-            longer = np.flatnonzero(several)
-            longer_texts = [texts[int(i)] for i in longer]
-            probabilities[longer] = self.predict_proba(longer_texts)
-            flags = np.asarray(flags_of(longer, probabilities[longer]), dtype=bool)
-            for i, found in zip(longer, self.evidence(longer_texts, flags, k), strict=True):
-                results[int(i)] = found
-        single = [w for w, owner in enumerate(windows.owner) if not several[owner]]
-        saliencies, pending = self._scored_with_saliency(windows, single, flags_of, probabilities, model)
-        for pair, saliency in zip(pending, self._saliency(windows, pending, model), strict=True):
-            saliencies[pair] = saliency
-        spans = _word_spans(windows)
-        assert windows.word_ids is not None
-        for (window, label_index), saliency in sorted(saliencies.items()):
-            text = int(windows.owner[window])
-            words = _word_weights(texts[text], windows.word_ids[window], saliency, spans[text])
-            results[text][self.labels[label_index]] = words[:k]
-        return probabilities, results
 
     def _scored_with_saliency(
         self,
