@@ -124,6 +124,25 @@ def test_invented_rows_come_from_the_shipped_files(tmp_path: Path) -> None:
     assert frame["article_id"].tolist() == ["invented:a-validation"]
 
 
+def test_contrast_rows_come_from_the_contrast_file_and_a_missing_one_is_named(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / "data" / "framing").mkdir(parents=True)
+    for name in ("train", "validation", "test"):
+        (repo / "data" / "framing" / f"{name}.jsonl").write_text("", encoding="utf-8")
+    path = _write_split(
+        repo / "data" / "framing_real" / "train.jsonl", [{"id": "invented:c-001", "labels": ["media_bias_claim"]}]
+    )
+    with pytest.raises(DataError, match=r"row 1: invented paragraph 'invented:c-001' not found in .*contrast.jsonl"):
+        load_framing_real(path)
+    (repo / "data" / "contrast").mkdir()
+    record = {"id": "c-001", "article_id": "c-p01", "text": "The coach said the tabloids ran a smear.", "labels": []}
+    (repo / "data" / "contrast" / "contrast.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
+    frame, _ = load_framing_real(path)
+    assert frame["text"].tolist() == ["The coach said the tabloids ran a smear."]
+    assert frame["article_id"].tolist() == ["invented:c-p01"]
+    assert frame["labels"].tolist() == [["media_bias_claim"]]  # the split file's labels, as for every row
+
+
 def test_a_malformed_line_is_refused_with_its_row(datasets: Path, tmp_path: Path) -> None:
     path = tmp_path / "split.jsonl"
     path.write_text('{"id": "babe:1", "labels": []}\n{"id": "babe:1", "labels": [\n', encoding="utf-8")

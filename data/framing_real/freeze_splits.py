@@ -48,7 +48,16 @@ FRACTIONS = (0.6, 0.2, 0.2)
 LEFT_OUT = "left out"
 SEEDS = range(300)
 OUT = Path("data/framing_real")
-INVENTED = (Path("data/framing/train.jsonl"), Path("data/framing/validation.jsonl"))
+# invented paragraphs for training, with the stratum their rows get (data/README.md, data/contrast/README.md)
+INVENTED = {
+    Path("data/framing/train.jsonl"): "invented",
+    Path("data/framing/validation.jsonl"): "invented",
+    Path("data/contrast/contrast.jsonl"): "contrast",
+}
+
+
+def _is_invented(row: dict) -> bool:
+    return str(row["id"]).startswith("invented:")
 
 
 def main() -> None:
@@ -85,8 +94,8 @@ def main() -> None:
             frozen["weight"] = 1.0
         rows[split].append(frozen)
     invented = [
-        {"id": f"invented:{record['id']}", "labels": record["labels"], "stratum": "invented"}
-        for path in INVENTED
+        {"id": f"invented:{record['id']}", "labels": record["labels"], "stratum": stratum}
+        for path, stratum in INVENTED.items()
         for record in _read(path)
     ]
     rows["train_real"] = rows["train"]
@@ -96,7 +105,7 @@ def main() -> None:
         with open(OUT / f"{split}.jsonl", "w", encoding="utf-8") as handle:
             for row in split_rows:
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-        real = [r for r in split_rows if r["stratum"] != "invented"]
+        real = [r for r in split_rows if not _is_invented(r)]
         counts = Counter(label for r in real for label in r["labels"])
         articles = len({r["article_id"] for r in real})
         print(
@@ -203,8 +212,8 @@ def _write_extension(frozen: dict[str, list[dict]], new_rows: list[dict], splits
     for split, rows in frozen.items():
         added = [r for r, s in zip(new_rows, splits, strict=True) if s == ("train" if split == "train_real" else split)]
         if split == "train":
-            real = [r for r in rows if r["stratum"] != "invented"]
-            rows = real + added + [r for r in rows if r["stratum"] == "invented"]
+            real = [r for r in rows if not _is_invented(r)]
+            rows = real + added + [r for r in rows if _is_invented(r)]
         else:
             rows = rows + added
         with open(OUT / f"{split}.jsonl", "w", encoding="utf-8") as handle:

@@ -9,7 +9,8 @@ redistribution); this adapter reads it from ``FRAMING_DATASETS`` (default
 differs, naming the row.
 
 Rows whose ``id`` starts with ``invented:`` point at the shipped invented
-paragraphs (``data/framing/*.jsonl``) by id: the training split mixes both,
+paragraphs (``data/framing/*.jsonl``, and the contrast set of hard cases in
+``data/contrast/contrast.jsonl``) by id: the training split mixes both,
 and ``train_real.jsonl`` / ``train_invented.jsonl`` hold each part alone for
 the ablations (``data.train=data/framing_real/train_real.jsonl``).
 """
@@ -27,7 +28,12 @@ from framing.errors import DataError
 from framing.formats import read_records
 
 INVENTED_PREFIX = "invented:"
-INVENTED_FILES = ("data/framing/train.jsonl", "data/framing/validation.jsonl", "data/framing/test.jsonl")
+INVENTED_FILES = (
+    "data/framing/train.jsonl",
+    "data/framing/validation.jsonl",
+    "data/framing/test.jsonl",
+    "data/contrast/contrast.jsonl",  # written for training only: no split of data=framing holds it
+)
 METADATA = ["source", "stratum", "weight", "resolution"]
 
 
@@ -71,6 +77,8 @@ def _invented_rows(path: Path) -> dict[str, dict[str, Any]]:
         raise DataError(path, f"rows refer to invented paragraphs but {INVENTED_FILES[0]} was not found above it")
     rows: dict[str, dict[str, Any]] = {}
     for name in INVENTED_FILES:
+        if not (root / name).is_file():
+            continue  # a row naming one of its paragraphs is refused in _rebuild, naming the files
         for _, record in read_records(root / name, "jsonl"):
             rows[INVENTED_PREFIX + str(record["id"])] = record
     return rows
