@@ -48,12 +48,10 @@ FRACTIONS = (0.6, 0.2, 0.2)
 LEFT_OUT = "left out"
 SEEDS = range(300)
 OUT = Path("data/framing_real")
-# invented paragraphs for training, with the stratum their rows get (data/README.md, data/contrast/README.md)
-INVENTED = {
-    Path("data/framing/train.jsonl"): "invented",
-    Path("data/framing/validation.jsonl"): "invented",
-    Path("data/contrast/contrast.jsonl"): "contrast",
-}
+# invented paragraphs of the training split (data/README.md)
+INVENTED = (Path("data/framing/train.jsonl"), Path("data/framing/validation.jsonl"))
+# the contrast set (data/contrast/README.md): train_contrast.jsonl is train.jsonl plus these rows
+CONTRAST = Path("data/contrast/contrast.jsonl")
 
 
 def _is_invented(row: dict) -> bool:
@@ -94,13 +92,14 @@ def main() -> None:
             frozen["weight"] = 1.0
         rows[split].append(frozen)
     invented = [
-        {"id": f"invented:{record['id']}", "labels": record["labels"], "stratum": stratum}
-        for path, stratum in INVENTED.items()
+        {"id": f"invented:{record['id']}", "labels": record["labels"], "stratum": "invented"}
+        for path in INVENTED
         for record in _read(path)
     ]
     rows["train_real"] = rows["train"]
     rows["train_invented"] = invented
     rows["train"] = rows["train"] + invented
+    rows["train_contrast"] = rows["train"] + _contrast_rows()
     for split, split_rows in rows.items():
         with open(OUT / f"{split}.jsonl", "w", encoding="utf-8") as handle:
             for row in split_rows:
@@ -112,6 +111,13 @@ def main() -> None:
             f"{split}: {len(real)} real paragraphs from {articles} articles, labels {dict(sorted(counts.items()))}; "
             f"{len(split_rows) - len(real)} invented"
         )
+
+
+def _contrast_rows() -> list[dict]:
+    return [
+        {"id": f"invented:{record['id']}", "labels": record["labels"], "stratum": "contrast"}
+        for record in _read(CONTRAST)
+    ]
 
 
 def _corrected(labelled: list[dict], corrections: Path | None) -> list[dict]:
@@ -140,7 +146,8 @@ def _frozen_row(row: dict, unit: dict) -> dict:
 
 def _extend(args: argparse.Namespace) -> None:
     """Append a later round's rows to the frozen split files, leaving every frozen row where it is."""
-    frozen = {split: _read(OUT / f"{split}.jsonl") for split in ("train", "train_real", "validation", "test")}
+    names = ("train", "train_contrast", "train_real", "validation", "test")
+    frozen = {split: _read(OUT / f"{split}.jsonl") for split in names}
     frozen_split = {row["id"]: split for split in ("train_real", "validation", "test") for row in frozen[split]}
     if args.earlier_pool is not None:
         earlier = [row for row in _read(args.earlier_pool) if row["unit_id"] in frozen_split]
@@ -210,8 +217,9 @@ def _frozen_units(frozen_rows: list[dict]) -> list[dict]:
 def _write_extension(frozen: dict[str, list[dict]], new_rows: list[dict], splits: list[str]) -> None:
     """The frozen rows as they were, the new rows of each split after them (in train, before the invented)."""
     for split, rows in frozen.items():
-        added = [r for r, s in zip(new_rows, splits, strict=True) if s == ("train" if split == "train_real" else split)]
-        if split == "train":
+        target = "train" if split in ("train_real", "train_contrast") else split
+        added = [r for r, s in zip(new_rows, splits, strict=True) if s == target]
+        if split in ("train", "train_contrast"):
             real = [r for r in rows if not _is_invented(r)]
             rows = real + added + [r for r in rows if _is_invented(r)]
         else:
