@@ -91,15 +91,11 @@ def main() -> None:
         if unit["stratum"] == "random_ukraine":
             frozen["weight"] = 1.0
         rows[split].append(frozen)
-    invented = [
-        {"id": f"invented:{record['id']}", "labels": record["labels"], "stratum": "invented"}
-        for path in INVENTED
-        for record in _read(path)
-    ]
+    invented = [row for path in INVENTED for row in _invented_references(path, "invented")]
     rows["train_real"] = rows["train"]
     rows["train_invented"] = invented
     rows["train"] = rows["train"] + invented
-    rows["train_contrast"] = rows["train"] + _contrast_rows()
+    rows["train_contrast"] = rows["train"] + _invented_references(CONTRAST, "contrast")
     for split, split_rows in rows.items():
         with open(OUT / f"{split}.jsonl", "w", encoding="utf-8") as handle:
             for row in split_rows:
@@ -113,10 +109,12 @@ def main() -> None:
         )
 
 
-def _contrast_rows() -> list[dict]:
+def _invented_references(path: Path, stratum: str) -> list[dict]:
+    """Split rows pointing at the invented paragraphs of ``path`` by id (the adapter reads their text there)."""
     return [
-        {"id": f"invented:{record['id']}", "labels": record["labels"], "stratum": "contrast"}
-        for record in _read(CONTRAST)
+        {"id": f"invented:{record['id']}", "labels": record["labels"], "stratum": stratum}
+        | ({"resolution": record["resolution"]} if "resolution" in record else {})
+        for record in _read(path)
     ]
 
 
