@@ -156,21 +156,21 @@ def _as_dict(terms: list[tuple[str, float]]) -> dict[str, float]:
 def _reference(model: TransformerClassifier, text: str, label_index: int) -> dict[str, float]:
     """Word -> weight for one (paragraph, label), computed one window at a time, without batching.
 
-    The window with the highest logit, its gradient x input per token, summed
-    per word of the untruncated encoding; a word met twice keeps its largest score.
+    The window with the highest logit; per token, gradient x the hidden state
+    entering the encoder's last layer (taken here by a hook on that layer, not
+    from ``hidden_states``), summed per word of the untruncated encoding; a word
+    met twice keeps its largest score.
     """
     explainer = model._explainer or model.model
     windows = model.windows([text], words=True)
     assert windows.word_ids is not None
-    embeddings = explainer.get_input_embeddings()
     best: tuple[float, int, np.ndarray] | None = None
     for window in range(len(windows)):
         ids = torch.tensor([windows.input_ids[window]])
-        inputs = embeddings(ids).detach().requires_grad_(True)
-        logit = explainer(inputs_embeds=inputs).logits[0, label_index]
+        logit, entering = _last_layer_logit(explainer, ids, label_index)
         if best is None or float(logit.detach()) > best[0]:
-            (gradient,) = torch.autograd.grad(logit, inputs)
-            best = (float(logit.detach()), window, (gradient * inputs).sum(-1)[0].detach().numpy())
+            (gradient,) = torch.autograd.grad(logit, entering)
+            best = (float(logit.detach()), window, (gradient * entering).sum(-1)[0].detach().numpy())
     assert best is not None
     _, window, saliency = best
     per_word: dict[int, float] = {}
@@ -190,6 +190,32 @@ def _reference(model: TransformerClassifier, text: str, label_index: int) -> dic
         if re.search(r"[^\W\d_]", written) and score > result.get(written.casefold(), -np.inf):
             result[written.casefold()] = score
     return {word: score for word, score in result.items() if score > 0}
+
+
+def _last_layer_logit(model: Any, ids: torch.Tensor, label_index: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """A label's logit for one window and the hidden state the encoder's last layer received.
+
+    The last layer is the last call of the module class that the model records
+    hidden states of (ALBERT calls one shared layer several times).
+    """
+    from transformers.utils.output_capturing import _CAN_RECORD_REGISTRY
+
+    layer_class = _CAN_RECORD_REGISTRY.get(model)["hidden_states"]
+    layer_class = getattr(layer_class, "target_class", layer_class)
+    received: list[torch.Tensor] = []
+
+    def keep(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        received.append(args[0] if args else kwargs["hidden_states"])
+
+    handles = [
+        m.register_forward_pre_hook(keep, with_kwargs=True) for m in model.modules() if isinstance(m, layer_class)
+    ]
+    try:
+        logit = model(input_ids=ids).logits[0, label_index]
+    finally:
+        for handle in handles:
+            handle.remove()
+    return logit, received[-1]
 
 
 def test_the_tokenizers_split_words_into_marked_pieces(classifier: tuple[str, TransformerClassifier]) -> None:

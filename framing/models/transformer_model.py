@@ -44,10 +44,11 @@ TOKENS_PER_BATCH = 64 * 128
 # shapes it stayed flat (1.09 GiB over 20,480 paragraphs) at 371 against 385 paragraphs/s.
 BF16_LENGTH_STEP = 16
 # decide_and_explain explains a batch's flagged texts in the pass that scored them when at least this
-# share of the batch flags a label. Measured on the bf16 copy (2 CPUs, 660 one-window paragraphs): a
-# backward pass costs 4.8 ms per row of the batch, flagged or not, and scoring a flagged row again
-# with gradients 9.1 ms, so below about half the rows a second pass over the flagged ones is cheaper.
-FUSED_MIN_FLAGGED = 0.5
+# share of the batch flags a label. Measured on the bf16 copy (2 CPUs, 1,024 one-window real
+# paragraphs): the backward pass through the last layer costs 0.85 ms per row of the batch, flagged
+# or not, and scoring a flagged row again with gradients 5.3 ms, so below about a sixth of the rows a
+# second pass over the flagged ones is cheaper.
+FUSED_MIN_FLAGGED = 0.15
 
 
 def length_batches(
@@ -118,6 +119,35 @@ def _word_weights(
         if key not in best or total > best[key][1]:
             best[key] = (written, total)
     return ranked_terms(best.values())
+
+
+def _last_layer_input(model: Any, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The batch's logits and the hidden state entering the encoder's last layer, both with their graph.
+
+    Hugging Face encoders give the input of each layer in ``hidden_states``
+    (``output_hidden_states``), whatever the architecture.
+    """
+    outputs = model(**batch, output_hidden_states=True)
+    return outputs.logits, outputs.hidden_states[-2]
+
+
+def _last_layer_saliency(logits: torch.Tensor, hidden: torch.Tensor, rows: list[int], labels: list[int]) -> np.ndarray:
+    """Gradient x hidden state entering the last layer, per token, of the logit of ``labels[i]`` in row ``rows[i]``.
+
+    Why this layer and not the input embeddings: measured on the flags of the
+    shipped real-text model (benchmarks/README.md, "Faithfulness of
+    evidence"), deleting the top words of gradient x input embeddings lowers
+    the flagged probability hardly more than deleting random words, while the
+    top words of the last layer's input lower it about as much as the words
+    chosen by deleting each word in turn (occlusion, dozens of passes per
+    flag). The backward pass stops at that layer, so it costs a sixth of a
+    full one. ``rows`` are distinct: rows of a batch do not interact, so the
+    gradient of the sum of the chosen logits is each row's own.
+    """
+    picked = torch.as_tensor(rows, device=logits.device)
+    wanted = torch.as_tensor(labels, device=logits.device)
+    (gradient,) = torch.autograd.grad(logits[picked].gather(1, wanted[:, None]).sum(), hidden)
+    return (gradient[picked] * hidden.detach()[picked]).sum(dim=-1).float().cpu().numpy()
 
 
 class Windows:
@@ -346,20 +376,21 @@ class TransformerClassifier:
 
     # ---------------------------------------------------------------- evidence
     def evidence(self, texts: Sequence[str], flags: np.ndarray, k: int) -> list[Evidence]:
-        """Words with the largest gradient x input saliency for each flagged label, with that saliency.
+        """Words with the largest saliency for each flagged label, with that saliency.
 
-        Computed on the weights that scored the text: fp32 as trained, or the
-        cascade's bf16 copy (``for_escalation``; measured on 870 flagged pairs of
-        the shipped paragraphs, 1.4x faster with the same top word for 98.5% of
-        them), never an int8 model (no gradients: its fp32 original explains). For
-        each flagged (text, label) pair on the text's window with the highest
-        logit for that label. The pairs of a call are explained together in
-        padded batches, one gradient with respect to the input embeddings
-        only (``torch.autograd.grad``: no parameter gradient is computed or
-        stored). Tokens are mapped to the words of the text by the fast
-        tokenizer's word indices and offsets, so any sub-word scheme (WordPiece,
-        byte-level BPE, SentencePiece) gives the words as written in the text;
-        a word's saliency is the sum over its tokens.
+        The saliency of a token is gradient x hidden state entering the
+        encoder's last layer, for the flagged label's logit
+        (``_last_layer_saliency`` says why that layer). Computed on the
+        weights that scored the text: fp32 as trained, or the cascade's bf16
+        copy (``for_escalation``), never an int8 model (no gradients: its fp32
+        original explains). For each flagged (text, label) pair on the text's
+        window with the highest logit for that label. The pairs of a call are
+        explained together in padded batches, one gradient with respect to
+        that hidden state only (``torch.autograd.grad``: no parameter gradient
+        is computed or stored). Tokens are mapped to the words of the text by
+        the fast tokenizer's word indices and offsets, so any sub-word scheme
+        (WordPiece, byte-level BPE, SentencePiece) gives the words as written
+        in the text; a word's saliency is the sum over its tokens.
         """
         flags = np.asarray(flags, dtype=bool).reshape(len(texts), len(self.labels))
         results: list[Evidence] = [{self.labels[j]: [] for j in np.flatnonzero(row)} for row in flags]
@@ -394,8 +425,8 @@ class TransformerClassifier:
         gradients, their windows' logits choosing the window that explains each
         flagged label. What is left (further labels, sparse batches, those
         windows) is explained together in one second pass. The evidence is that
-        of ``evidence``: gradient x input of the flagged label's logit with
-        respect to the input embeddings. An int8 model scores with its int8
+        of ``evidence``: gradient x hidden state entering the last layer, for
+        the flagged label's logit. An int8 model scores with its int8
         weights and explains with their fp32 original, so it has no pass to
         share: it scores, then explains.
         """
@@ -444,7 +475,6 @@ class TransformerClassifier:
         scoring pass and the flagged pairs still to explain.
         """
         model = self.model
-        embeddings = model.get_input_embeddings()
         step = self._length_step
         saliencies: dict[tuple[int, int], np.ndarray] = {}
         pending: list[tuple[int, int]] = []
@@ -454,31 +484,25 @@ class TransformerClassifier:
                 batch_windows = [single[i] for i in chosen]
                 positions = windows.owner[batch_windows]
                 batch = self.pad([windows.input_ids[w] for w in batch_windows], step)
-                input_ids = batch.pop("input_ids")
-                with torch.no_grad():
-                    inputs = embeddings(input_ids)
-                inputs.requires_grad_(True)
-                logits = model(inputs_embeds=inputs, **batch).logits[: len(chosen)]
+                logits, hidden = _last_layer_input(model, batch)
                 scored = rt.probabilities_from_logits(
-                    logits.detach().float().cpu().numpy(), self.temperature, self.multilabel
+                    logits[: len(chosen)].detach().float().cpu().numpy(), self.temperature, self.multilabel
                 )
                 probabilities[positions] = scored
                 flags = np.asarray(flags_of(positions, scored), dtype=bool)
                 flagged = np.flatnonzero(flags.any(axis=1))
                 first = flags.argmax(axis=1)
                 if len(flagged) and len(flagged) >= FUSED_MIN_FLAGGED * len(chosen):
-                    rows = torch.as_tensor(flagged, device=logits.device)
-                    labels = torch.as_tensor(first[flagged], device=logits.device)
-                    (gradient,) = torch.autograd.grad(logits[rows].gather(1, labels[:, None]).sum(), inputs)
-                    scores = (gradient * inputs).sum(dim=-1).detach().float().cpu().numpy()
-                    for slot in flagged:
+                    labels = [int(first[slot]) for slot in flagged]
+                    scores = _last_layer_saliency(logits, hidden, [int(slot) for slot in flagged], labels)
+                    for slot, label, score in zip(flagged, labels, scores, strict=True):
                         window = batch_windows[slot]
-                        saliencies[(window, int(first[slot]))] = scores[slot, : len(windows.input_ids[window])]
+                        saliencies[(window, label)] = score[: len(windows.input_ids[window])]
                 for slot in flagged:
                     for label_index in np.flatnonzero(flags[slot]):
                         if (batch_windows[slot], int(label_index)) not in saliencies:
                             pending.append((batch_windows[slot], int(label_index)))
-                del logits, inputs  # a batch left unexplained keeps its graph until these go
+                del logits, hidden  # a batch left unexplained keeps its graph until these go
         return saliencies, pending
 
     def _long_window_logits(self, windows: Windows, model: Any) -> np.ndarray:
@@ -517,22 +541,14 @@ class TransformerClassifier:
         row's own gradient, also when two labels explain the same window.
         """
         model.eval()
-        embeddings = model.get_input_embeddings()
         lengths = [len(windows.input_ids[window]) for window, _ in pairs]
         saliencies: list[np.ndarray] = [np.zeros(0)] * len(pairs)
         with torch.enable_grad(), rt.gradient_attention(model):
             step = self._length_step
             for chosen in length_batches(lengths, self.config.batch_size, TOKENS_PER_BATCH // 4, step):
                 batch = self.pad([windows.input_ids[pairs[i][0]] for i in chosen], step)
-                input_ids = batch.pop("input_ids")
-                with torch.no_grad():
-                    inputs = embeddings(input_ids)
-                inputs.requires_grad_(True)
-                logits = model(inputs_embeds=inputs, **batch).logits[: len(chosen)]
-                labels = torch.tensor([pairs[i][1] for i in chosen], device=logits.device)
-                explained = logits.gather(1, labels[:, None]).sum()
-                (gradient,) = torch.autograd.grad(explained, inputs)
-                scores = (gradient * inputs).sum(dim=-1).detach().float().cpu().numpy()
+                logits, hidden = _last_layer_input(model, batch)
+                scores = _last_layer_saliency(logits, hidden, list(range(len(chosen))), [pairs[i][1] for i in chosen])
                 for slot, i in enumerate(chosen):
                     saliencies[i] = scores[slot, : len(windows.input_ids[pairs[i][0]])]
         return saliencies
