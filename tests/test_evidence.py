@@ -23,7 +23,7 @@ from framing.config import load_config
 from framing.models.base import FitContext
 from framing.models.tfidf import TfidfClassifier
 from framing.models.transformer import TransformerConfig
-from framing.models.transformer_model import TransformerClassifier, _word_spans
+from framing.models.transformer_model import TransformerClassifier, _last_layer, _last_layer_input, _word_spans
 from framing.report import ReportSettings, write_report
 from framing.report.examples import Example, evidence_terms, examples_html, highlight
 from framing.scoring.sinks import AtomicSink
@@ -279,6 +279,24 @@ def test_batched_evidence_equals_one_paragraph_at_a_time(classifier: tuple[str, 
     ]
     assert model.evidence(TEXTS, flags, k=0) == [{LABELS[j]: [] for j in np.flatnonzero(row)} for row in flags]
     assert model.evidence([], np.zeros((0, len(LABELS)), dtype=bool), k=5) == []
+
+
+def test_only_the_last_layer_keeps_a_graph_where_the_model_has_one_module_per_layer(
+    classifier: tuple[str, TransformerClassifier],
+) -> None:
+    """BERT and RoBERTa list their layers: the layers before the last run without gradients. ALBERT
+    reuses one layer, so its whole forward keeps a graph; both give the reference's weights (above)."""
+    kind, model = classifier
+    layer = _last_layer(model.model)
+    if kind == "unigram-metaspace":
+        assert layer is None
+        return
+    assert layer is not None and layer is model.model.base_model.encoder.layer[-1]
+    batch = model.pad([model.windows([CORPUS[0]]).input_ids[0]])
+    with torch.enable_grad():
+        logits, entering = _last_layer_input(model.model, batch)
+    assert entering.is_leaf and entering.requires_grad and logits.requires_grad
+    assert torch.is_grad_enabled()
 
 
 def test_evidence_fills_no_parameter_gradient(encoder_dir: tuple[str, Path]) -> None:

@@ -121,14 +121,49 @@ def _word_weights(
     return ranked_terms(best.values())
 
 
-def _last_layer_input(model: Any, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-    """The batch's logits and the hidden state entering the encoder's last layer, both with their graph.
+def _last_layer(model: Any) -> torch.nn.Module | None:
+    """The encoder's last layer where the model keeps one module per layer (BERT, RoBERTa, DistilBERT, ...).
 
-    Hugging Face encoders give the input of each layer in ``hidden_states``
-    (``output_hidden_states``), whatever the architecture.
+    None where no list of ``num_hidden_layers`` modules of one class is found
+    (ALBERT, for one, calls a shared layer several times).
     """
-    outputs = model(**batch, output_hidden_states=True)
-    return outputs.logits, outputs.hidden_states[-2]
+    count = getattr(model.config, "num_hidden_layers", None)
+    for module in model.modules():
+        one_per_layer = isinstance(module, torch.nn.ModuleList) and count and len(module) == count
+        if one_per_layer and len({type(layer) for layer in module}) == 1:
+            return module[-1]
+    return None
+
+
+def _last_layer_input(model: Any, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The batch's logits and the hidden state entering the encoder's last layer, the logits with their graph.
+
+    Where the last layer is known (``_last_layer``), the layers before it run
+    without gradients and the hidden state they hand on becomes the leaf of a
+    graph of one layer: less memory and time than a graph of the whole model,
+    the same gradient. Elsewhere the whole forward keeps its graph and the
+    hidden state comes from ``output_hidden_states``, which every Hugging Face
+    encoder gives.
+    """
+    layer = _last_layer(model)
+    if layer is None:
+        outputs = model(**batch, output_hidden_states=True)
+        return outputs.logits, outputs.hidden_states[-2]
+    entering: list[torch.Tensor] = []
+
+    def from_here(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        torch.set_grad_enabled(True)  # until the no_grad block below ends
+        hidden = (args[0] if args else kwargs["hidden_states"]).detach().requires_grad_(True)
+        entering.append(hidden)
+        return ((hidden, *args[1:]), kwargs) if args else (args, {**kwargs, "hidden_states": hidden})
+
+    handle = layer.register_forward_pre_hook(from_here, with_kwargs=True)
+    try:
+        with torch.no_grad():
+            logits = model(**batch).logits
+    finally:
+        handle.remove()
+    return logits, entering[-1]
 
 
 def _last_layer_saliency(logits: torch.Tensor, hidden: torch.Tensor, rows: list[int], labels: list[int]) -> np.ndarray:
