@@ -44,10 +44,10 @@ TOKENS_PER_BATCH = 64 * 128
 # shapes it stayed flat (1.09 GiB over 20,480 paragraphs) at 371 against 385 paragraphs/s.
 BF16_LENGTH_STEP = 16
 # decide_and_explain explains a batch's flagged texts in the pass that scored them when at least this
-# share of the batch flags a label. Measured on the bf16 copy (2 CPUs, 1,024 one-window real
-# paragraphs): the backward pass through the last layer costs 0.85 ms per row of the batch, flagged
-# or not, and scoring a flagged row again with gradients 5.3 ms, so below about a sixth of the rows a
-# second pass over the flagged ones is cheaper.
+# share of the batch flags a label. Measured on the bf16 copy of all-MiniLM-L6-v2 (2 CPUs, 640-1,024
+# one-window real paragraphs): the backward pass through the last layer costs 0.85 ms per row of the
+# batch, flagged or not, and scoring a flagged row again to explain it 4.1-5.3 ms, so below about a
+# sixth of the rows a second pass over the flagged ones is cheaper.
 FUSED_MIN_FLAGGED = 0.15
 
 
@@ -175,8 +175,8 @@ def _last_layer_saliency(logits: torch.Tensor, hidden: torch.Tensor, rows: list[
     the flagged probability hardly more than deleting random words, while the
     top words of the last layer's input lower it about as much as the words
     chosen by deleting each word in turn (occlusion, dozens of passes per
-    flag). The backward pass stops at that layer, so it costs a sixth of a
-    full one. ``rows`` are distinct: rows of a batch do not interact, so the
+    flag). The backward pass stops at that layer, so it costs one layer's
+    backward, not the whole model's. ``rows`` are distinct: rows of a batch do not interact, so the
     gradient of the sum of the chosen logits is each row's own.
     """
     picked = torch.as_tensor(rows, device=logits.device)
