@@ -320,26 +320,23 @@ def test_through_the_cascade_each_row_is_explained_by_the_scorer_that_decided_it
         assert sorted(cell) == sorted(flagged), decided_by
 
 
-@pytest.mark.parametrize("min_flagged", [0.0, 2.0])  # every batch explained in its scoring pass, or none
 def test_scoring_and_explaining_in_one_pass_gives_the_decisions_and_evidence_of_two(
-    cascade_run: tuple[str, dict[str, float]], monkeypatch: pytest.MonkeyPatch, min_flagged: float
+    cascade_run: tuple[str, dict[str, float]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from framing import load_model
     from framing.models import transformer_model
-    from framing.models.transformer_model import TransformerClassifier
 
     predictor = _with_escalation_precision(load_model(cascade_run[0]), "fp32")
     assert predictor.cascade is not None
     predictor.thresholds = np.full(len(predictor.labels), 0.05)  # most rows flag several labels
-    monkeypatch.setattr(transformer_model, "FUSED_MIN_FLAGGED", min_flagged)
-    explained_again: list[int] = []
-    second_pass = TransformerClassifier._saliency
+    rows_run: dict[str, int] = {"from kept states": 0, "whole": 0}
+    explaining_pass = transformer_model._last_layer_input
 
-    def counted(self: TransformerClassifier, windows: Any, pairs: list[tuple[int, int]], model: Any) -> Any:
-        explained_again.append(len(pairs))
-        return second_pass(self, windows, pairs, model)
+    def counted(model: Any, batch: dict[str, Any], entering: Any = None) -> Any:
+        rows_run["whole" if entering is None else "from kept states"] += len(batch["input_ids"])
+        return explaining_pass(model, batch, entering)
 
-    monkeypatch.setattr(TransformerClassifier, "_saliency", counted)
+    monkeypatch.setattr(transformer_model, "_last_layer_input", counted)
     long_text = " ".join(["Reporters said the outlet hid the story about the war and the aid convoys."] * 4)
     texts = [
         "The outlet hid the story about the war.",
@@ -353,8 +350,7 @@ def test_scoring_and_explaining_in_one_pass_gives_the_decisions_and_evidence_of_
     edge = student_margins.min(axis=1)[3] + 1e-6  # the long text and rows nearer a cut than it go on
     predictor.cascade.band = Band(np.full(len(predictor.labels), -edge), np.full(len(predictor.labels), edge))
     one_pass = predictor.predict_with_evidence(texts, k=3)
-    transformer_pairs = sum(explained_again)
-    explained_again.clear()
+    replayed, whole = rows_run["from kept states"], rows_run["whole"]
 
     probabilities, escalated = predictor.decide(texts)
     flags = predictor.flags(probabilities)
@@ -370,13 +366,9 @@ def test_scoring_and_explaining_in_one_pass_gives_the_decisions_and_evidence_of_
         for label, terms in expected.items():
             assert [word for word, _ in cell[label]] == [word for word, _ in terms]
             assert np.allclose([w for _, w in cell[label]], [w for _, w in terms], rtol=1e-3)
-    escalated_pairs = int(flags[escalated].sum())
-    flagged_escalated_rows = int(flags[escalated].any(axis=1).sum())
-    if min_flagged == 0.0:  # the first flagged label of a one-window row comes with its scoring pass
-        assert transformer_pairs <= escalated_pairs - flagged_escalated_rows + 3 * flags[3].sum()
-        assert transformer_pairs < escalated_pairs
-    else:
-        assert transformer_pairs == escalated_pairs
+    long_pairs = 3 * int(flags[3].sum())  # the long text's windows are explained by whole passes
+    assert whole == long_pairs  # every one-window flag is explained from the state its scoring kept
+    assert replayed == int(flags[escalated].sum()) - long_pairs
 
 
 def test_an_int8_model_scores_with_its_int8_weights_also_when_it_explains(

@@ -20,6 +20,7 @@ import pytest
 import torch
 
 from framing.config import load_config
+from framing.models import transformer_model
 from framing.models.base import FitContext
 from framing.models.tfidf import TfidfClassifier
 from framing.models.transformer import TransformerConfig
@@ -297,6 +298,54 @@ def test_only_the_last_layer_keeps_a_graph_where_the_model_has_one_module_per_la
         logits, entering = _last_layer_input(model.model, batch)
     assert entering.is_leaf and entering.requires_grad and logits.requires_grad
     assert torch.is_grad_enabled()
+
+
+def _first_layer_rows(model: TransformerClassifier, run: Any) -> tuple[Any, int]:
+    """What ``run()`` returns and how many rows the encoder's first layer ran over meanwhile."""
+    rows: list[int] = []
+
+    def count(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        rows.append(len(args[0] if args else kwargs["hidden_states"]))
+
+    layer = next(m for m in model.model.modules() if isinstance(m, torch.nn.ModuleList))[0]
+    handle = layer.register_forward_pre_hook(count, with_kwargs=True)
+    try:
+        return run(), sum(rows)
+    finally:
+        handle.remove()
+
+
+@pytest.mark.parametrize("tolerance", [transformer_model.REPLAY_TOLERANCE, -1.0])  # as shipped; a check that fails
+def test_scoring_keeps_the_states_that_explain_flags_without_a_second_forward_pass(
+    encoder_dir: tuple[str, Path], monkeypatch: pytest.MonkeyPatch, tolerance: float
+) -> None:
+    """decide_and_explain gives evidence()'s weights; where the last layer is known, a flagged one-window
+    paragraph is explained from the state its scoring pass kept, so the layers before the last never run
+    again for it. A model whose replayed logits fail the check is explained by whole passes from then on."""
+    kind, folder = encoder_dir
+    monkeypatch.setattr(transformer_model, "REPLAY_TOLERANCE", tolerance)
+    model = _classifier(folder, max_length=48, window_stride=8)  # the long paragraph alone has several windows
+    flags = _flags(3)
+    windows = len(model.windows(TEXTS).owner)
+    (probabilities, evidence), rows = _first_layer_rows(
+        model, lambda: model.decide_and_explain(TEXTS, lambda positions, _: flags[positions], k=100)
+    )
+    assert np.allclose(probabilities, model.predict_proba(TEXTS), atol=1e-5)
+    expected = model.evidence(TEXTS, flags, k=100)
+    for got, want in zip(evidence, expected, strict=True):
+        assert set(got) == set(want)
+        for label in want:
+            assert _as_dict(got[label]) == pytest.approx(_as_dict(want[label]), rel=2e-3, abs=1e-6)
+    several = np.bincount(model.windows(TEXTS).owner) > 1
+    long_pairs = int(flags[several].sum())
+    one_window_pairs = int(flags[~several].sum())
+    assert long_pairs and one_window_pairs
+    if kind == "unigram-metaspace":  # ALBERT calls one shared layer: no layer to run alone, nothing replayed
+        assert model._replays and _last_layer(model.model) is None
+    elif tolerance < 0:  # the first replayed batch failed its check: whole passes, as before
+        assert rows == windows + long_pairs + one_window_pairs and not model._replays
+    else:
+        assert rows == windows + long_pairs and model._replays
 
 
 def test_evidence_fills_no_parameter_gradient(encoder_dir: tuple[str, Path]) -> None:

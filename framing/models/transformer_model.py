@@ -18,9 +18,10 @@ sentence-transformers keeps its trainer apart from its models.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -43,12 +44,12 @@ TOKENS_PER_BATCH = 64 * 128
 # shapes as they come, a process grew by about 30 MiB per 1,000 real paragraphs; with these fixed
 # shapes it stayed flat (1.09 GiB over 20,480 paragraphs) at 371 against 385 paragraphs/s.
 BF16_LENGTH_STEP = 16
-# decide_and_explain explains a batch's flagged texts in the pass that scored them when at least this
-# share of the batch flags a label. Measured on the bf16 copy of all-MiniLM-L6-v2 (2 CPUs, 640-1,024
-# one-window real paragraphs): the backward pass through the last layer costs 0.85 ms per row of the
-# batch, flagged or not, and scoring a flagged row again to explain it 4.1-5.3 ms, so below about a
-# sixth of the rows a second pass over the flagged ones is cheaper.
-FUSED_MIN_FLAGGED = 0.15
+# decide_and_explain explains a flagged window by running the encoder's last layer and the head again
+# on the hidden state that entered that layer when the window was scored (``_last_layer_input``).
+# Those replayed logits must equal the scored ones up to this much (absolute, plus the same share of
+# the logit), or the model is explained by a full second pass from then on. Measured on the bf16 copy
+# of all-MiniLM-L6-v2 over real paragraphs (sdpa attention scoring, eager replaying): at most 0.03.
+REPLAY_TOLERANCE = 0.1
 
 
 def length_batches(
@@ -121,49 +122,93 @@ def _word_weights(
     return ranked_terms(best.values())
 
 
-def _last_layer(model: Any) -> torch.nn.Module | None:
-    """The encoder's last layer where the model keeps one module per layer (BERT, RoBERTa, DistilBERT, ...).
+def _encoder_layers(model: Any) -> tuple[torch.nn.Module, str] | None:
+    """The module that holds the encoder's layers and the attribute naming their list.
 
-    None where no list of ``num_hidden_layers`` modules of one class is found
-    (ALBERT, for one, calls a shared layer several times).
+    Found where the model keeps one module per layer (BERT, RoBERTa,
+    DistilBERT, ...): a ``ModuleList`` of ``num_hidden_layers`` modules of one
+    class. None elsewhere (ALBERT, for one, calls a shared layer several times).
     """
     count = getattr(model.config, "num_hidden_layers", None)
-    for module in model.modules():
-        one_per_layer = isinstance(module, torch.nn.ModuleList) and count and len(module) == count
-        if one_per_layer and len({type(layer) for layer in module}) == 1:
-            return module[-1]
+    for holder in model.modules():
+        for name, child in holder.named_children():
+            one_per_layer = isinstance(child, torch.nn.ModuleList) and count and len(child) == count
+            if one_per_layer and len({type(layer) for layer in child}) == 1:
+                return holder, name
     return None
 
 
-def _last_layer_input(model: Any, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+def _last_layer(model: Any) -> torch.nn.Module | None:
+    """The encoder's last layer where the model keeps one module per layer (``_encoder_layers``), else None."""
+    found = _encoder_layers(model)
+    return None if found is None else getattr(found[0], found[1])[-1]
+
+
+@contextlib.contextmanager
+def _keeping_last_layer_input(model: Any) -> Iterator[list[torch.Tensor]]:
+    """Inside the block each forward pass of ``model`` appends, detached, the hidden state entering its last layer.
+
+    The list stays empty where the last layer is not known (``_last_layer``).
+    """
+    entering: list[torch.Tensor] = []
+    layer = _last_layer(model)
+    if layer is None:
+        yield entering
+        return
+
+    def keep(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        entering.append((args[0] if args else kwargs["hidden_states"]).detach())
+
+    handle = layer.register_forward_pre_hook(keep, with_kwargs=True)
+    try:
+        yield entering
+    finally:
+        handle.remove()
+
+
+def _last_layer_input(
+    model: Any, batch: dict[str, torch.Tensor], entering: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The batch's logits and the hidden state entering the encoder's last layer, the logits with their graph.
 
-    Where the last layer is known (``_last_layer``), the layers before it run
-    without gradients and the hidden state they hand on becomes the leaf of a
-    graph of one layer: less memory and time than a graph of the whole model,
-    the same gradient. Elsewhere the whole forward keeps its graph and the
+    Where the last layer is known (``_encoder_layers``), the layers before it
+    run without gradients and the hidden state they hand on becomes the leaf
+    of a graph of one layer: less memory and time than a graph of the whole
+    model, the same gradient. Given ``entering`` (that hidden state as an
+    earlier pass computed it, padded as ``batch``), the layers before the last
+    do not run at all: the encoder's list of layers is cut to its last for the
+    call, so only the embeddings (whose output is replaced), the last layer
+    and the head run. Elsewhere the whole forward keeps its graph and the
     hidden state comes from ``output_hidden_states``, which every Hugging Face
     encoder gives.
     """
-    layer = _last_layer(model)
-    if layer is None:
+    found = _encoder_layers(model)
+    if found is None:
+        if entering is not None:
+            raise ValueError("this model's last layer cannot be run alone")
         outputs = model(**batch, output_hidden_states=True)
         return outputs.logits, outputs.hidden_states[-2]
-    entering: list[torch.Tensor] = []
+    holder, name = found
+    layers = getattr(holder, name)
+    leaves: list[torch.Tensor] = []
 
     def from_here(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         torch.set_grad_enabled(True)  # until the no_grad block below ends
-        hidden = (args[0] if args else kwargs["hidden_states"]).detach().requires_grad_(True)
-        entering.append(hidden)
+        given = args[0] if args else kwargs["hidden_states"]
+        hidden = (given if entering is None else entering).detach().requires_grad_(True)
+        leaves.append(hidden)
         return ((hidden, *args[1:]), kwargs) if args else (args, {**kwargs, "hidden_states": hidden})
 
-    handle = layer.register_forward_pre_hook(from_here, with_kwargs=True)
+    handle = layers[-1].register_forward_pre_hook(from_here, with_kwargs=True)
+    if entering is not None:
+        setattr(holder, name, torch.nn.ModuleList([layers[-1]]))
     try:
         with torch.no_grad():
             logits = model(**batch).logits
     finally:
         handle.remove()
-    return logits, entering[-1]
+        setattr(holder, name, layers)
+    return logits, leaves[-1]
 
 
 def _last_layer_saliency(logits: torch.Tensor, hidden: torch.Tensor, rows: list[int], labels: list[int]) -> np.ndarray:
@@ -209,6 +254,17 @@ class Windows:
         return len(self.input_ids)
 
 
+class _ScoredState(NamedTuple):
+    """What scoring a flagged window keeps to explain it: flags, logits, the hidden state entering the last layer."""
+
+    flags: np.ndarray
+    logits: np.ndarray
+    entering: torch.Tensor | None
+
+
+_NOTHING_KEPT = _ScoredState(np.zeros(0, dtype=bool), np.zeros(0), None)
+
+
 class TransformerClassifier:
     """A sequence-classification encoder with thresholds handled by the caller."""
 
@@ -235,6 +291,7 @@ class TransformerClassifier:
         self.dtype = rt.pick_precision(config.precision, self.device)
         self._explainer: Any = None
         self._length_step = 1  # scoring batches padded per batch; a bf16 copy fixes their shapes
+        self._replays = True  # evidence runs the last layer from kept states (``_replayed``) until a check fails
         if config.threads:
             torch.set_num_threads(config.threads)
 
@@ -448,28 +505,31 @@ class TransformerClassifier:
     def decide_and_explain(
         self, texts: Sequence[str], flags_of: Callable[[np.ndarray, np.ndarray], np.ndarray], k: int
     ) -> tuple[np.ndarray, list[Evidence]]:
-        """Probabilities of ``texts`` and evidence of the labels they flag, sharing the forward pass where it pays.
+        """Probabilities of ``texts`` and evidence of the labels they flag, without scoring a flagged text twice.
 
-        ``evidence`` after ``predict_proba`` runs the model twice over a flagged
-        text: once to score it, once more with gradients. Here each batch of
-        one-window texts is scored with gradients on; ``flags_of(positions,
+        ``evidence`` after ``predict_proba`` runs the whole model twice over a
+        flagged text: once to score it, once more with gradients. Here each
+        batch of one-window texts is scored as without evidence, keeping the
+        hidden state that entered the encoder's last layer; ``flags_of(positions,
         probabilities)`` (the caller's thresholds) says which labels the batch's
-        texts flag, and where at least ``FUSED_MIN_FLAGGED`` of them flag one,
-        one backward pass over that same forward explains the first flagged
-        label of each. Texts of several windows are scored once without
-        gradients, their windows' logits choosing the window that explains each
-        flagged label. What is left (further labels, sparse batches, those
-        windows) is explained together in one second pass. The evidence is that
-        of ``evidence``: gradient x hidden state entering the last layer, for
-        the flagged label's logit. An int8 model scores with its int8
-        weights and explains with their fp32 original, so it has no pass to
-        share: it scores, then explains.
+        texts flag, and the flagged texts keep that state. Their evidence then
+        runs only the last layer and the head again, with gradients, on the kept
+        states (``_last_layer_input``): about a sixth of a forward pass, where
+        scoring again cost a whole one. Each such pass is checked against the
+        logits the text was scored with (``REPLAY_TOLERANCE``); a model that
+        fails the check, or whose last layer is not known, is explained by a
+        whole second pass, as are texts of several windows, which are scored
+        first and whose flagged labels are explained on the window with the
+        highest logit. The evidence is that of ``evidence``: gradient x hidden
+        state entering the last layer, for the flagged label's logit. An int8
+        model scores with its int8 weights and explains with their fp32
+        original, so it has no state to keep: it scores, then explains.
         """
         probabilities = np.zeros((len(texts), len(self.labels)))
         results: list[Evidence] = [{} for _ in texts]
         if not len(texts):
             return probabilities, results
-        if self._explainer is not None:  # int8 weights score, their fp32 original explains: no pass to share
+        if self._explainer is not None:  # int8 weights score, their fp32 original explains: no state to keep
             probabilities = self.predict_proba(texts)
             flags = np.asarray(flags_of(np.arange(len(texts)), probabilities), dtype=bool)
             return probabilities, self.evidence(texts, flags, k)
@@ -483,62 +543,54 @@ class TransformerClassifier:
             pooled = self._pool(long_logits, windows.owner, len(texts))[longer]
             probabilities[longer] = rt.probabilities_from_logits(pooled, self.temperature, self.multilabel)
             flags[longer] = np.asarray(flags_of(longer, probabilities[longer]), dtype=bool)
-        pending = self._explained_windows(windows, flags, long_logits)
+        pairs = self._explained_windows(windows, flags, long_logits)
         single = [w for w, owner in enumerate(windows.owner) if not several[owner]]
-        saliencies, left = self._scored_with_saliency(windows, single, flags_of, probabilities)
-        pending += left
-        for pair, saliency in zip(pending, self._saliency(windows, pending, self.model), strict=True):
-            saliencies[pair] = saliency
+        kept = self._scored_keeping_states(windows, single, flags_of, probabilities)
+        pairs += [(window, int(j)) for window in kept for j in np.flatnonzero(kept[window].flags)]
         spans = _word_spans(windows)
         assert windows.word_ids is not None
-        for (window, label_index), saliency in sorted(saliencies.items()):
+        for (window, label_index), saliency in sorted(
+            zip(pairs, self._saliency(windows, pairs, self.model, kept), strict=True)
+        ):
             text = int(windows.owner[window])
             words = _word_weights(texts[text], windows.word_ids[window], saliency, spans[text])
             results[text][self.labels[label_index]] = words[:k]
         return probabilities, results
 
-    def _scored_with_saliency(
+    def _scored_keeping_states(
         self,
         windows: Windows,
         single: list[int],
         flags_of: Callable[[np.ndarray, np.ndarray], np.ndarray],
         probabilities: np.ndarray,
-    ) -> tuple[dict[tuple[int, int], np.ndarray], list[tuple[int, int]]]:
-        """Score the one-window texts' ``single`` windows into ``probabilities``, with gradients.
+    ) -> dict[int, _ScoredState]:
+        """Score the one-window texts' ``single`` windows into ``probabilities``, without gradients.
 
-        Returns the saliency of the (window, label) pairs explained in the
-        scoring pass and the flagged pairs still to explain.
+        Returns, per flagged window, its flags, logits and the hidden state that
+        entered the last layer (none where that layer is not known).
         """
-        model = self.model
         step = self._length_step
-        saliencies: dict[tuple[int, int], np.ndarray] = {}
-        pending: list[tuple[int, int]] = []
+        kept: dict[int, _ScoredState] = {}
         lengths = [len(windows.input_ids[window]) for window in single]
-        with torch.enable_grad(), rt.gradient_attention(model), rt.autocast(self.device, self.dtype):
-            for chosen in length_batches(lengths, self.config.batch_size, TOKENS_PER_BATCH // 4, step):
+        with (
+            torch.no_grad(),
+            rt.autocast(self.device, self.dtype),
+            _keeping_last_layer_input(self.model) as entering,
+        ):
+            for chosen in length_batches(lengths, self.config.eval_batch_size, TOKENS_PER_BATCH, step):
                 batch_windows = [single[i] for i in chosen]
                 positions = windows.owner[batch_windows]
-                batch = self.pad([windows.input_ids[w] for w in batch_windows], step)
-                logits, hidden = _last_layer_input(model, batch)
-                scored = rt.probabilities_from_logits(
-                    logits[: len(chosen)].detach().float().cpu().numpy(), self.temperature, self.multilabel
-                )
+                entering.clear()
+                logits = self.model(**self.pad([windows.input_ids[w] for w in batch_windows], step)).logits
+                logits = logits[: len(chosen)].float().cpu().numpy()
+                scored = rt.probabilities_from_logits(logits, self.temperature, self.multilabel)
                 probabilities[positions] = scored
                 flags = np.asarray(flags_of(positions, scored), dtype=bool)
-                flagged = np.flatnonzero(flags.any(axis=1))
-                first = flags.argmax(axis=1)
-                if len(flagged) and len(flagged) >= FUSED_MIN_FLAGGED * len(chosen):
-                    labels = [int(first[slot]) for slot in flagged]
-                    scores = _last_layer_saliency(logits, hidden, [int(slot) for slot in flagged], labels)
-                    for slot, label, score in zip(flagged, labels, scores, strict=True):
-                        window = batch_windows[slot]
-                        saliencies[(window, label)] = score[: len(windows.input_ids[window])]
-                for slot in flagged:
-                    for label_index in np.flatnonzero(flags[slot]):
-                        if (batch_windows[slot], int(label_index)) not in saliencies:
-                            pending.append((batch_windows[slot], int(label_index)))
-                del logits, hidden  # a batch left unexplained keeps its graph until these go
-        return saliencies, pending
+                for slot in np.flatnonzero(flags.any(axis=1)):
+                    window = batch_windows[slot]
+                    state = entering[-1][slot, : len(windows.input_ids[window])].clone() if entering else None
+                    kept[window] = _ScoredState(flags[slot], logits[slot], state)
+        return kept
 
     def _long_window_logits(self, windows: Windows, model: Any) -> np.ndarray:
         """Logits of the windows of texts with several windows, in batches; zeros for one-window texts."""
@@ -566,27 +618,70 @@ class TransformerClassifier:
                 pairs.append((best, int(label_index)))
         return pairs
 
-    def _saliency(self, windows: Windows, pairs: list[tuple[int, int]], model: Any) -> list[np.ndarray]:
-        """Gradient x input per token of each pair's window, for the logit of the pair's label.
+    def _saliency(
+        self,
+        windows: Windows,
+        pairs: list[tuple[int, int]],
+        model: Any,
+        kept: dict[int, _ScoredState] | None = None,
+    ) -> list[np.ndarray]:
+        """Gradient x hidden state entering the last layer, per token of each pair's window, for the pair's label.
 
         Pairs are sorted by length and padded per batch of at most ``batch_size``
         pairs (the training micro-batch, sized for memory with gradients) and a
         quarter of ``TOKENS_PER_BATCH`` tokens. Rows of a batch
         do not interact, so the gradient of the sum of the chosen logits is each
-        row's own gradient, also when two labels explain the same window.
+        row's own gradient, also when two labels explain the same window. Pairs
+        whose window has a ``kept`` state are batched apart and run from it (the
+        last layer and the head only) while replaying passes its check.
         """
         model.eval()
-        lengths = [len(windows.input_ids[window]) for window, _ in pairs]
+        kept = kept or {}
         saliencies: list[np.ndarray] = [np.zeros(0)] * len(pairs)
+        replayable = np.array([kept.get(w, _NOTHING_KEPT).entering is not None for w, _ in pairs], dtype=bool)
+        step = self._length_step
         with torch.enable_grad(), rt.gradient_attention(model):
-            step = self._length_step
-            for chosen in length_batches(lengths, self.config.batch_size, TOKENS_PER_BATCH // 4, step):
-                batch = self.pad([windows.input_ids[pairs[i][0]] for i in chosen], step)
-                logits, hidden = _last_layer_input(model, batch)
-                scores = _last_layer_saliency(logits, hidden, list(range(len(chosen))), [pairs[i][1] for i in chosen])
-                for slot, i in enumerate(chosen):
-                    saliencies[i] = scores[slot, : len(windows.input_ids[pairs[i][0]])]
+            for group in (np.flatnonzero(replayable), np.flatnonzero(~replayable)):
+                lengths = [len(windows.input_ids[pairs[i][0]]) for i in group]
+                for cut in length_batches(lengths, self.config.batch_size, TOKENS_PER_BATCH // 4, step):
+                    chosen = group[cut]
+                    batch = self.pad([windows.input_ids[pairs[i][0]] for i in chosen], step)
+                    logits, hidden = None, None
+                    if replayable[chosen[0]] and self._replays:
+                        logits, hidden = self._replayed(batch, model, [kept[pairs[i][0]] for i in chosen])
+                    if logits is None or hidden is None:
+                        logits, hidden = _last_layer_input(model, batch)
+                    labels = [pairs[i][1] for i in chosen]
+                    scores = _last_layer_saliency(logits, hidden, list(range(len(chosen))), labels)
+                    for slot, i in enumerate(chosen):
+                        saliencies[i] = scores[slot, : len(windows.input_ids[pairs[i][0]])]
         return saliencies
+
+    def _replayed(
+        self, batch: dict[str, torch.Tensor], model: Any, states: list[_ScoredState]
+    ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """Logits and last-layer leaf of ``batch`` run from its kept states, or (None, None) where the check fails.
+
+        The check: the replayed logits equal those the windows were scored with
+        within ``REPLAY_TOLERANCE``. A model that fails it (one whose encoder
+        does more than run its list of layers in turn) is never replayed again.
+        """
+        rows, length = batch["input_ids"].shape
+        first = states[0].entering
+        assert first is not None
+        entering = torch.zeros((rows, length, first.shape[-1]), dtype=first.dtype, device=first.device)
+        for row in range(rows):  # rows past the states repeat the first, as ``pad`` does
+            state = (states[row] if row < len(states) else states[0]).entering
+            assert state is not None
+            entering[row, : len(state)] = state
+        with rt.autocast(self.device, self.dtype):
+            logits, hidden = _last_layer_input(model, batch, entering)
+        replayed = logits[: len(states)].detach().float().cpu().numpy()
+        scored = np.stack([state.logits for state in states])
+        if np.all(np.abs(replayed - scored) <= REPLAY_TOLERANCE * (1 + np.abs(scored))):
+            return logits, hidden
+        self._replays = False
+        return None, None
 
     # ------------------------------------------------------------ persistence
     def settings(self) -> dict[str, Any]:
