@@ -178,12 +178,13 @@ class Predictor:
         return frame
 
     def _decide_and_explain(self, texts: list[str], k: int) -> tuple[np.ndarray, np.ndarray, list[Evidence]]:
-        """``decide`` and ``evidence`` through the cascade, the transformer explaining in the pass that scores.
+        """``decide`` and ``evidence`` through the cascade, the transformer explaining from what its scoring kept.
 
         The same decisions and the same kind of evidence as ``decide`` then
-        ``evidence``; the transformer's copy scores the escalated rows with
-        gradients and decides their flags batch by batch with this predictor's
-        thresholds and news-media requirement (``decide_and_explain``).
+        ``evidence``; the transformer's copy scores the escalated rows, decides
+        their flags batch by batch with this predictor's thresholds and
+        news-media requirement, and explains the flagged ones from the hidden
+        state their scoring kept (``decide_and_explain``).
         """
         assert self.cascade is not None
         open_mask = open_labels(texts, self.labels, self.news_media_labels) if self.news_media_labels else None
