@@ -69,7 +69,13 @@ class TransformerConfig(ModelSettings):
     epochs: int = Field(default=5, ge=1, description="Most training epochs (early stopping may end sooner).")
     batch_size: int = Field(default=16, ge=1, description="Windows per training micro-batch.")
     eval_batch_size: int = Field(
-        default=64, ge=1, description="Windows per scoring batch (validation, test and predict)."
+        default=16,
+        ge=1,
+        description=(
+            "Windows per scoring batch (validation, test and predict). 16 is fastest on a CPU: on 2 cores, "
+            "the real-text model scored real paragraphs 15% faster than with 64, in bf16 and in fp32; "
+            "a GPU wants more (256)."
+        ),
     )
     gradient_accumulation_steps: int = Field(default=1, ge=1, description="Micro-batches per optimiser step.")
     learning_rate: float = Field(default=5e-5, gt=0.0, description="Peak learning rate of AdamW, after linear warm-up.")
