@@ -179,7 +179,8 @@ def _last_layer_input(
     earlier pass computed it, padded as ``batch``), the layers before the last
     do not run at all: the encoder's list of layers is cut to its last for the
     call, so only the embeddings (whose output is replaced), the last layer
-    and the head run. Elsewhere the whole forward keeps its graph and the
+    and the head run; the model is restored when the call ends, so it must
+    not be scored from another thread meanwhile. Elsewhere the whole forward keeps its graph and the
     hidden state comes from ``output_hidden_states``, which every Hugging Face
     encoder gives.
     """
