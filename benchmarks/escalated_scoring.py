@@ -73,11 +73,8 @@ def replayed_gradients(predictor: Any, texts: list[str], repeats: int) -> dict[s
     """Seconds for the flags' gradients from kept states and by whole passes; the largest relative logit gap."""
     model = predictor.escalation_model()
     windows = model.windows(texts, words=True)
-    counts = np.bincount(windows.owner)
-    single = [w for w, owner in enumerate(windows.owner) if counts[owner] == 1]
-    probabilities = np.zeros((len(texts), len(model.labels)))
-    kept = model._scored_keeping_states(windows, single, lambda _, scored: predictor.flags(scored), probabilities)
-    pairs = [(window, int(j)) for window in kept for j in np.flatnonzero(kept[window].flags)]
+    _, flags, logits, kept = model._scored_keeping_states(windows, len(texts), lambda _, p: predictor.flags(p))
+    pairs = [pair for pair in model._explained_windows(windows, flags, logits) if pair[0] in kept]
     gaps: list[float] = []
     replay = model._replayed
 

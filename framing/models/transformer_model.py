@@ -256,15 +256,11 @@ class Windows:
         return len(self.input_ids)
 
 
-class _ScoredState(NamedTuple):
-    """What scoring a flagged window keeps to explain it: flags, logits, the hidden state entering the last layer."""
+class _KeptState(NamedTuple):
+    """What scoring a flagged window keeps to explain it: its logits and the hidden state entering the last layer."""
 
-    flags: np.ndarray
     logits: np.ndarray
-    entering: torch.Tensor | None
-
-
-_NOTHING_KEPT = _ScoredState(np.zeros(0, dtype=bool), np.zeros(0), None)
+    entering: torch.Tensor
 
 
 class TransformerClassifier:
@@ -347,8 +343,18 @@ class TransformerClassifier:
         )
         return {key: value.to(self.device) for key, value in batch.items()}
 
-    def _window_logits(self, windows: Windows, model: Any = None) -> np.ndarray:
-        """Logits per window, length-sorted batches, padded per batch."""
+    def _window_logits(
+        self,
+        windows: Windows,
+        model: Any = None,
+        each_batch: Callable[[np.ndarray, np.ndarray], None] | None = None,
+    ) -> np.ndarray:
+        """Logits per window, length-sorted batches, padded per batch.
+
+        ``each_batch(windows_of_batch, their_logits)``, if given, is called
+        after each batch, inside the pass (``decide_and_explain`` keeps what
+        the forward hooks saw of that batch).
+        """
         model = model or self.model
         model.eval()
         lengths = [len(ids) for ids in windows.input_ids]
@@ -357,6 +363,8 @@ class TransformerClassifier:
             for chosen in length_batches(lengths, self.config.eval_batch_size, TOKENS_PER_BATCH, self._length_step):
                 batch = self.pad([windows.input_ids[i] for i in chosen], self._length_step)
                 logits[chosen] = model(**batch).logits[: len(chosen)].float().cpu().numpy()
+                if each_batch is not None:
+                    each_batch(chosen, logits[chosen])
         return logits
 
     def _pool(self, window_logits: np.ndarray, owner: np.ndarray, n_texts: int) -> np.ndarray:
@@ -510,21 +518,23 @@ class TransformerClassifier:
         """Probabilities of ``texts`` and evidence of the labels they flag, without scoring a flagged text twice.
 
         ``evidence`` after ``predict_proba`` runs the whole model twice over a
-        flagged text: once to score it, once more with gradients. Here each
-        batch of one-window texts is scored as without evidence, keeping the
-        hidden state that entered the encoder's last layer; ``flags_of(positions,
-        probabilities)`` (the caller's thresholds) says which labels the batch's
-        texts flag, and the flagged texts keep that state. Their evidence then
-        runs only the last layer and the head again, with gradients, on the kept
-        states (``_last_layer_input``): about a sixth of a forward pass, where
-        scoring again cost a whole one. Each such pass is checked against the
-        logits the text was scored with (``REPLAY_TOLERANCE``); a model that
-        fails the check, or whose last layer is not known, is explained by a
-        whole second pass, as are texts of several windows, which are scored
-        first and whose flagged labels are explained on the window with the
-        highest logit. The evidence is that of ``evidence``: gradient x hidden
-        state entering the last layer, for the flagged label's logit. An int8
-        model scores with its int8 weights and explains with their fp32
+        flagged text: once to score it, once more with gradients. Here every
+        window is scored once, in the batches ``predict_proba`` makes, so the
+        probabilities are those of scoring without evidence;
+        ``flags_of(positions, probabilities)`` (the caller's thresholds) says
+        which labels each batch's one-window texts flag, and the flagged ones
+        keep the hidden state that entered the encoder's last layer
+        (``_scored_keeping_states``). Their evidence then runs only the last
+        layer and the head again, with gradients, from the kept states
+        (``_last_layer_input``): 1.3 ms per flag against 3.3 ms for scoring again
+        with gradients (benchmarks/escalated_scoring.py). Each such pass is
+        checked against the logits the text was scored with
+        (``REPLAY_TOLERANCE``); a model that fails the check, or whose last
+        layer is not known, is explained by whole second passes, as are texts of
+        several windows, whose flagged labels are explained on the window with
+        the highest logit. The evidence is that of ``evidence``: gradient x
+        hidden state entering the last layer, for the flagged label's logit. An
+        int8 model scores with its int8 weights and explains with their fp32
         original, so it has no state to keep: it scores, then explains.
         """
         probabilities = np.zeros((len(texts), len(self.labels)))
@@ -535,20 +545,9 @@ class TransformerClassifier:
             probabilities = self.predict_proba(texts)
             flags = np.asarray(flags_of(np.arange(len(texts)), probabilities), dtype=bool)
             return probabilities, self.evidence(texts, flags, k)
-        self.model.eval()
         windows = self.windows(texts, words=True)
-        several = np.bincount(windows.owner, minlength=len(texts)) > 1
-        flags = np.zeros((len(texts), len(self.labels)), dtype=bool)
-        long_logits = self._long_window_logits(windows, self.model)
-        if several.any():  # scored once without gradients; their flagged windows are explained below
-            longer = np.flatnonzero(several)
-            pooled = self._pool(long_logits, windows.owner, len(texts))[longer]
-            probabilities[longer] = rt.probabilities_from_logits(pooled, self.temperature, self.multilabel)
-            flags[longer] = np.asarray(flags_of(longer, probabilities[longer]), dtype=bool)
-        pairs = self._explained_windows(windows, flags, long_logits)
-        single = [w for w, owner in enumerate(windows.owner) if not several[owner]]
-        kept = self._scored_keeping_states(windows, single, flags_of, probabilities)
-        pairs += [(window, int(j)) for window in kept for j in np.flatnonzero(kept[window].flags)]
+        probabilities, flags, window_logits, kept = self._scored_keeping_states(windows, len(texts), flags_of)
+        pairs = self._explained_windows(windows, flags, window_logits)
         spans = _word_spans(windows)
         assert windows.word_ids is not None
         for (window, label_index), saliency in sorted(
@@ -560,39 +559,42 @@ class TransformerClassifier:
         return probabilities, results
 
     def _scored_keeping_states(
-        self,
-        windows: Windows,
-        single: list[int],
-        flags_of: Callable[[np.ndarray, np.ndarray], np.ndarray],
-        probabilities: np.ndarray,
-    ) -> dict[int, _ScoredState]:
-        """Score the one-window texts' ``single`` windows into ``probabilities``, without gradients.
+        self, windows: Windows, n_texts: int, flags_of: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, _KeptState]]:
+        """Score every window once, as ``predict_proba`` does; keep what explains the flagged one-window texts.
 
-        Returns, per flagged window, its flags, logits and the hidden state that
-        entered the last layer (none where that layer is not known).
+        Returns the texts' probabilities and flags (``flags_of`` decides a
+        one-window text's flags with its batch, a text of several windows once
+        its windows are pooled), the logits per window, and per window of a
+        flagged one-window text its logits and the hidden state that entered
+        the last layer (nothing where that layer is not known).
         """
-        step = self._length_step
-        kept: dict[int, _ScoredState] = {}
-        lengths = [len(windows.input_ids[window]) for window in single]
-        with (
-            torch.no_grad(),
-            rt.autocast(self.device, self.dtype),
-            _keeping_last_layer_input(self.model) as entering,
-        ):
-            for chosen in length_batches(lengths, self.config.eval_batch_size, TOKENS_PER_BATCH, step):
-                batch_windows = [single[i] for i in chosen]
-                positions = windows.owner[batch_windows]
-                entering.clear()
-                logits = self.model(**self.pad([windows.input_ids[w] for w in batch_windows], step)).logits
-                logits = logits[: len(chosen)].float().cpu().numpy()
-                scored = rt.probabilities_from_logits(logits, self.temperature, self.multilabel)
+        several = np.bincount(windows.owner, minlength=n_texts) > 1
+        probabilities = np.zeros((n_texts, len(self.labels)))
+        flags = np.zeros((n_texts, len(self.labels)), dtype=bool)
+        kept: dict[int, _KeptState] = {}
+        with _keeping_last_layer_input(self.model) as entering:
+
+            def keep_flagged(chosen: np.ndarray, logits: np.ndarray) -> None:
+                alone = np.flatnonzero(~several[windows.owner[chosen]])
+                positions = windows.owner[chosen[alone]]
+                scored = rt.probabilities_from_logits(logits[alone], self.temperature, self.multilabel)
                 probabilities[positions] = scored
-                flags = np.asarray(flags_of(positions, scored), dtype=bool)
-                for slot in np.flatnonzero(flags.any(axis=1)):
-                    window = batch_windows[slot]
-                    state = entering[-1][slot, : len(windows.input_ids[window])].clone() if entering else None
-                    kept[window] = _ScoredState(flags[slot], logits[slot], state)
-        return kept
+                flags[positions] = np.asarray(flags_of(positions, scored), dtype=bool)
+                for slot in alone[flags[positions].any(axis=1)] if entering else []:
+                    window = int(chosen[slot])
+                    kept[window] = _KeptState(
+                        logits[slot], entering[-1][slot, : len(windows.input_ids[window])].clone()
+                    )
+                entering.clear()
+
+            window_logits = self._window_logits(windows, self.model, keep_flagged)
+        longer = np.flatnonzero(several)
+        if len(longer):
+            pooled = self._pool(window_logits, windows.owner, n_texts)[longer]
+            probabilities[longer] = rt.probabilities_from_logits(pooled, self.temperature, self.multilabel)
+            flags[longer] = np.asarray(flags_of(longer, probabilities[longer]), dtype=bool)
+        return probabilities, flags, window_logits, kept
 
     def _long_window_logits(self, windows: Windows, model: Any) -> np.ndarray:
         """Logits of the windows of texts with several windows, in batches; zeros for one-window texts."""
@@ -625,7 +627,7 @@ class TransformerClassifier:
         windows: Windows,
         pairs: list[tuple[int, int]],
         model: Any,
-        kept: dict[int, _ScoredState] | None = None,
+        kept: dict[int, _KeptState] | None = None,
     ) -> list[np.ndarray]:
         """Gradient x hidden state entering the last layer, per token of each pair's window, for the pair's label.
 
@@ -640,7 +642,7 @@ class TransformerClassifier:
         model.eval()
         kept = kept or {}
         saliencies: list[np.ndarray] = [np.zeros(0)] * len(pairs)
-        replayable = np.array([kept.get(w, _NOTHING_KEPT).entering is not None for w, _ in pairs], dtype=bool)
+        replayable = np.array([window in kept for window, _ in pairs], dtype=bool)
         step = self._length_step
         with torch.enable_grad(), rt.gradient_attention(model):
             for group in (np.flatnonzero(replayable), np.flatnonzero(~replayable)):
@@ -660,7 +662,7 @@ class TransformerClassifier:
         return saliencies
 
     def _replayed(
-        self, batch: dict[str, torch.Tensor], model: Any, states: list[_ScoredState]
+        self, batch: dict[str, torch.Tensor], model: Any, states: list[_KeptState]
     ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
         """Logits and last-layer leaf of ``batch`` run from its kept states, or (None, None) where the check fails.
 
@@ -670,11 +672,9 @@ class TransformerClassifier:
         """
         rows, length = batch["input_ids"].shape
         first = states[0].entering
-        assert first is not None
         entering = torch.zeros((rows, length, first.shape[-1]), dtype=first.dtype, device=first.device)
         for row in range(rows):  # rows past the states repeat the first, as ``pad`` does
             state = (states[row] if row < len(states) else states[0]).entering
-            assert state is not None
             entering[row, : len(state)] = state
         with rt.autocast(self.device, self.dtype):
             logits, hidden = _last_layer_input(model, batch, entering)
