@@ -162,3 +162,33 @@ def test_mbic_rows_rebuild_and_a_missing_workbook_is_named(datasets: Path, tmp_p
     (datasets / "mbic" / "final_labels_MBIC.xlsx").unlink()
     with pytest.raises(DataError, match=r"final_labels_MBIC.xlsx: MBIC final_labels_MBIC.xlsx not found"):
         load_framing_real(path, datasets=str(datasets))
+
+
+def test_adaptive_pretraining_text_leaves_out_validation_and_test_articles_and_rows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from framing.data.dataset import LabelledSet, Splits
+    from framing.data.real_sources import TextUnit
+
+    def split(name: str, groups: list[str], texts: list[str]) -> LabelledSet:
+        ids = [f"{name}{i}" for i in range(len(texts))]
+        return LabelledSet(name, Path(name), ids, texts, groups, [[]] * len(texts))
+
+    splits = Splits(
+        train=split("train", ["a"], ["A training row of the first article."]),
+        validation=split("validation", ["v"], ["A validation row somewhere in the corpus."]),
+        test=split("test", ["t"], ["A test row that a copy repeats."]),
+        label_names=[],
+    )
+    units = [
+        TextUnit("u1", "ptc", "a", "Another paragraph of a training article."),
+        TextUnit("u2", "ptc", "v", "A paragraph of a validation article, never annotated."),
+        TextUnit("u3", "ptc", "t", "A paragraph of a test article."),
+        TextUnit("u4", "mbic", "x", "A test row that a copy repeats."),
+        TextUnit("u5", "ptc", "y", "Too short here."),
+        TextUnit("u6", "ptc", "z", "Another paragraph of a training article."),
+    ]
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from adaptive_pretraining import _texts
+
+    assert _texts(splits, units) == ["Another paragraph of a training article."]
