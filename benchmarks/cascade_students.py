@@ -20,8 +20,16 @@ paragraphs/s. Candidates:
 - ridge on static token vectors distilled from the fine-tuned encoder
   (each vocabulary token's last hidden state, alone between [CLS] and [SEP]),
   averaged with smooth inverse-frequency weights: a model2vec-style student;
+- the same hashed n-grams with a stronger ridge penalty (alpha 3 for 1), with
+  targets clipped to 3 logits either side of the decision (capacity spent near
+  the threshold, not on how negative a negative is), and as one logistic
+  regression per label on the transformer's decisions instead of its logits;
 - the TF-IDF family's own model (``--tfidf``), its margin being its logit
   minus its threshold's.
+
+Every candidate is measured as the cascade runs: a label of
+``data.requires_news_media`` on a row without a news-media reference is
+decided by the requirement, not by a scorer.
 """
 
 from __future__ import annotations
@@ -74,8 +82,9 @@ def main() -> None:
         for name, split in (("validation", splits.validation), ("test", splits.test))
     }
     candidates = _candidates(args, teacher, texts["distil"], logits["distil"])
+    required = list(config.data.requires_news_media)
     rows = [
-        {**_measure(name, candidate, teacher, texts, logits, truth), "file_mb_load_s": file}
+        {**_measure(name, candidate, teacher, texts, logits, truth, required), "file_mb_load_s": file}
         for name, (candidate, file) in candidates.items()
     ]
     results = {"model": args.model, "tfidf": args.tfidf, "distillation_rows": len(texts["distil"]), "rows": rows}
@@ -144,6 +153,7 @@ def _candidates(
         "ridge, TF-IDF words (vocabulary)": (word_only, _load_seconds(word_pipeline, True)),
         "ridge, TF-IDF words + characters (vocabulary)": (both, _load_seconds(both_pipeline, True)),
         "ridge, hashed TF-IDF words + characters (ships)": (shipped.logits, _load_seconds(shipped.pipeline, False)),
+        **_hashed_variants(shipped, texts, targets, threshold_logits(teacher.thresholds, model.temperature)),
         "ridge, static token vectors of the encoder": (static, None),
     }
     if args.tfidf:
@@ -155,6 +165,38 @@ def _candidates(
         shift = threshold_logits(teacher.thresholds, model.temperature) - _logit(tfidf.thresholds)
         found["TF-IDF family model"] = (lambda batch: _logit(tfidf.probabilities(batch)) + shift, None)
     return found
+
+
+def _hashed_variants(
+    shipped: Any, texts: list[str], targets: np.ndarray, cuts: np.ndarray
+) -> dict[str, tuple[Candidate, None]]:
+    """The shipped student's hashed n-grams under other fits: each a candidate on the same features."""
+    from sklearn.linear_model import LogisticRegression, Ridge
+
+    features = shipped.pipeline.named_steps["features"]
+    matrix = features.transform(texts)
+    margin = targets - cuts
+
+    def linear(fitted: list[Any]) -> Candidate:
+        def estimate(batch: list[str]) -> np.ndarray:
+            rows = features.transform(batch)
+            scores = [m.decision_function(rows) if hasattr(m, "decision_function") else m.predict(rows) for m in fitted]
+            return np.column_stack([np.asarray(s).reshape(len(batch), -1) for s in scores]) + cuts
+
+        return estimate
+
+    decisions = [
+        LogisticRegression(C=1.0, max_iter=2000).fit(matrix, (margin[:, j] >= 0).astype(int))
+        for j in range(margin.shape[1])
+    ]
+    return {
+        "ridge, hashed n-grams, alpha 3": (linear([Ridge(alpha=3.0).fit(matrix, margin)]), None),
+        "ridge, hashed n-grams, targets clipped at 3 logits from the cut": (
+            linear([Ridge(alpha=1.0).fit(matrix, np.clip(margin, -3.0, 3.0))]),
+            None,
+        ),
+        "logistic regression per label on the transformer's decisions, hashed n-grams": (linear(decisions), None),
+    }
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -212,6 +254,7 @@ def _measure(
     texts: dict[str, list[str]],
     logits: dict[str, np.ndarray],
     truth: dict[str, np.ndarray],
+    required: list[str],
 ) -> dict[str, Any]:
     from framing.cascade import probabilities_from_logits
     from framing.cascade.fit import choose_band, compare
@@ -222,6 +265,9 @@ def _measure(
         split: probabilities_from_logits(logits[split], temperature, True)
         for split in ("validation", "test", "unlabelled")
     }
+    from framing.mentions import open_labels
+
+    opened = {split: open_labels(texts[split], teacher.labels, required) for split in exact}
     estimates = {split: candidate(texts[split]) for split in ("validation", "test")}
     started = time.perf_counter()
     estimates["unlabelled"] = candidate(texts["unlabelled"])
@@ -235,10 +281,13 @@ def _measure(
         thresholds,
         temperature,
         settings,
+        opened["validation"],
     )
-    test = compare(cascade, estimates["test"], exact["test"], truth["test"], thresholds)
+    test = compare(cascade, estimates["test"], exact["test"], truth["test"], thresholds, opened["test"])
     unlabelled_truth = np.zeros_like(logits["unlabelled"], dtype=bool)
-    unlabelled = compare(cascade, estimates["unlabelled"], exact["unlabelled"], unlabelled_truth, thresholds)
+    unlabelled = compare(
+        cascade, estimates["unlabelled"], exact["unlabelled"], unlabelled_truth, thresholds, opened["unlabelled"]
+    )
     return {
         "candidate": name,
         "budget": cascade.fitted["budget"],
