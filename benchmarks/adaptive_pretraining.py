@@ -13,12 +13,16 @@ articles in the real validation or test split and any text equal to one of their
 rows, so that neither split's text is seen before it measures the model. The
 400 unlabelled PTC articles are not read. all-MiniLM-L6-v2 ships without its
 masked-LM head, so the head starts untrained; the encoder, with its pooler kept
-from the package, is written as a folder that ``model.base_model`` takes.
+from the package, is written as a folder that ``model.base_model`` takes. An
+existing ``--output`` is refused before training starts, and the folder appears
+only when it is complete (written beside it, then renamed), so a killed run
+leaves no half-written encoder and never touches another one.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import time
@@ -35,6 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 def main() -> None:
     args = _arguments()
+    if args.output.exists():
+        sys.exit(f"{args.output}: already exists; choose a new folder for the adapted encoder")
     import numpy as np
     import torch
     from transformers import (
@@ -81,8 +87,13 @@ def main() -> None:
             print(f"step {step + 1}/{steps}: loss {np.mean(losses[-100:]):.3f}, {elapsed:.0f} s", flush=True)
     encoder = AutoModel.from_pretrained(source, trust_remote_code=False)  # the package's pooler stays
     encoder.load_state_dict(model.base_model.state_dict(), strict=False)
-    encoder.save_pretrained(args.output, safe_serialization=True)
-    tokenizer.save_pretrained(args.output)
+    partial = args.output.with_name(f".{args.output.name}.partial-{os.getpid()}")
+    encoder.save_pretrained(partial, safe_serialization=True)
+    tokenizer.save_pretrained(partial)
+    try:
+        partial.rename(args.output)
+    except OSError:  # another run wrote the folder meanwhile: keep both
+        sys.exit(f"{args.output}: written meanwhile by another run; this run's encoder is in {partial}")
     print(f"wrote {args.output} after {time.perf_counter() - started:.0f} s")
 
 
