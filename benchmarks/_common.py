@@ -60,6 +60,20 @@ def parser(description: str, default_experiment: str) -> argparse.ArgumentParser
     return result
 
 
+def use_datasets(folder: str | Path | None) -> Path:
+    """The public datasets folder for every read of this run, ``--datasets`` first.
+
+    A given folder is exported as ``FRAMING_DATASETS`` before any config is
+    loaded, so the ``framing_real`` adapter and ``data.unlabelled`` read the
+    same copy as the benchmark's own reads.
+    """
+    from framing.data.real_sources import datasets_root
+
+    if folder:
+        os.environ["FRAMING_DATASETS"] = str(folder)
+    return datasets_root(folder)
+
+
 def dataset_path(datasets: Path, *parts: str) -> Path:
     """A file or folder of the shared datasets, or a clear exit saying where it was looked for."""
     path = datasets.joinpath(*parts)

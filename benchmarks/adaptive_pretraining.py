@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks._common import use_datasets
+
 
 def main() -> None:
     args = _arguments()
@@ -53,10 +55,11 @@ def main() -> None:
 
     from framing.config import load_config
     from framing.data.dataset import load_splits
-    from framing.data.real_sources import all_units, datasets_root
+    from framing.data.real_sources import all_units
     from framing.models._torch_runtime import resolve_base_model
 
-    texts = _texts(load_splits(load_config(["data=framing_real"]).data), all_units(datasets_root(args.datasets)))
+    root = use_datasets(args.datasets)
+    texts = _texts(load_splits(load_config(["data=framing_real"]).data), all_units(root))
     print(f"{len(texts):,} distinct texts of training-split articles and unannotated articles", flush=True)
     random.seed(args.seed)
     torch.manual_seed(args.seed)

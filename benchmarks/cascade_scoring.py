@@ -34,7 +34,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
-from benchmarks._common import agreement_cell, naive_pipeline, peak_cell, save
+from benchmarks._common import agreement_cell, naive_pipeline, peak_cell, save, use_datasets
 
 Scorer = Callable[[list[str]], np.ndarray]  # texts -> per-label decisions
 
@@ -46,9 +46,9 @@ def main() -> None:
     from framing import load_model
     from framing.config import load_config
     from framing.data.dataset import load_splits
-    from framing.data.real_sources import datasets_root, ptc_paragraphs
+    from framing.data.real_sources import ptc_paragraphs
 
-    root = datasets_root(args.datasets)
+    root = use_datasets(args.datasets)
     corpus = [u.text for u in ptc_paragraphs(root, folders=("unlabelled-articles",))]
     rng = np.random.default_rng(args.seed)
     sample = [corpus[i] for i in rng.permutation(len(corpus))[: max(args.paragraphs, args.agreement_paragraphs)]]

@@ -47,7 +47,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
-from benchmarks._common import save
+from benchmarks._common import save, use_datasets
 
 Candidate = Callable[[list[str]], np.ndarray]  # texts -> the candidate's estimate of the transformer's logits
 
@@ -58,14 +58,15 @@ def main() -> None:
     from framing.cascade.fit import unlabelled_paragraphs
     from framing.config import load_config
     from framing.data.dataset import load_splits
-    from framing.data.real_sources import datasets_root, ptc_paragraphs
+    from framing.data.real_sources import ptc_paragraphs
 
+    root = use_datasets(args.datasets)
     config = load_config(["data=framing_real"])
     splits = load_splits(config.data)
     assert splits.test is not None and config.data.unlabelled is not None
     held_out = set(splits.validation.texts) | set(splits.test.texts)
     extra, _ = unlabelled_paragraphs(config.data.unlabelled, held_out, 20_000, config.seed)
-    corpus = [u.text for u in ptc_paragraphs(datasets_root(args.datasets), folders=("unlabelled-articles",))]
+    corpus = [u.text for u in ptc_paragraphs(root, folders=("unlabelled-articles",))]
     rng = np.random.default_rng(args.seed)
     sample = [corpus[i] for i in rng.choice(len(corpus), size=min(args.unlabelled, len(corpus)), replace=False)]
     teacher = load_model(args.model, exact=True)

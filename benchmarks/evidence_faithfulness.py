@@ -41,7 +41,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
-from benchmarks._common import header, save
+from benchmarks._common import header, save, use_datasets
 
 KS = (1, 3, 5)
 SHIPPED = "gradient x input of the last layer (shipped)"
@@ -53,13 +53,14 @@ def main() -> None:
     from framing import load_model
     from framing.config import load_config
     from framing.data.dataset import load_splits
-    from framing.data.real_sources import datasets_root, ptc_paragraphs
+    from framing.data.real_sources import ptc_paragraphs
 
+    root = use_datasets(args.datasets)
     predictor = load_model(args.model)
     explainer = predictor.escalation_model()
     validation = load_splits(load_config(["data=framing_real"]).data).validation
     assert validation is not None
-    units = list(ptc_paragraphs(datasets_root(args.datasets), folders=("unlabelled-articles",)))
+    units = list(ptc_paragraphs(root, folders=("unlabelled-articles",)))
     chosen = np.random.default_rng(args.seed).permutation(len(units))[: args.paragraphs]
     sets = {
         "real validation split": (list(validation.texts), list(validation.groups)),

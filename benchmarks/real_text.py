@@ -29,7 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import family_name, overrides, parser, save, table_head
+from benchmarks._common import family_name, overrides, parser, save, table_head, use_datasets
 
 TRAIN_FILES = {
     "both": "data/framing_real/train.jsonl",
@@ -42,9 +42,9 @@ def main() -> None:
     args = _arguments()
     from framing.config import load_config
     from framing.data.dataset import load_splits
-    from framing.data.real_sources import datasets_root, ptc_paragraphs
+    from framing.data.real_sources import ptc_paragraphs
 
-    root = datasets_root(args.datasets)
+    root = use_datasets(args.datasets)
     corpus = [u.text for u in ptc_paragraphs(root, folders=("unlabelled-articles",))]
     test = load_splits(load_config(["data=framing_real"]).data).test  # the same for every row
     assert test is not None
