@@ -59,6 +59,7 @@ def main() -> None:
     from framing.config import load_config
     from framing.data.dataset import load_splits
     from framing.data.real_sources import ptc_paragraphs
+    from framing.mentions import open_labels
 
     root = use_datasets(args.datasets)
     config = load_config(["data=framing_real"])
@@ -84,8 +85,10 @@ def main() -> None:
     }
     candidates = _candidates(args, teacher, texts["distil"], logits["distil"])
     required = list(config.data.requires_news_media)
+    scored = ("validation", "test", "unlabelled")
+    opened = {split: open_labels(texts[split], teacher.labels, required) for split in scored}
     rows = [
-        {**_measure(name, candidate, teacher, texts, logits, truth, required), "file_mb_load_s": file}
+        {**_measure(name, candidate, teacher, texts, logits, truth, opened), "file_mb_load_s": file}
         for name, (candidate, file) in candidates.items()
     ]
     results = {"model": args.model, "tfidf": args.tfidf, "distillation_rows": len(texts["distil"]), "rows": rows}
@@ -255,8 +258,9 @@ def _measure(
     texts: dict[str, list[str]],
     logits: dict[str, np.ndarray],
     truth: dict[str, np.ndarray],
-    required: list[str],
+    opened: dict[str, np.ndarray],
 ) -> dict[str, Any]:
+    """``opened``: per split, the labels a scorer decides on each row (``framing.mentions.open_labels``)."""
     from framing.cascade import probabilities_from_logits
     from framing.cascade.fit import choose_band, compare
     from framing.models.transformer import CascadeConfig
@@ -266,9 +270,6 @@ def _measure(
         split: probabilities_from_logits(logits[split], temperature, True)
         for split in ("validation", "test", "unlabelled")
     }
-    from framing.mentions import open_labels
-
-    opened = {split: open_labels(texts[split], teacher.labels, required) for split in exact}
     estimates = {split: candidate(texts[split]) for split in ("validation", "test")}
     started = time.perf_counter()
     estimates["unlabelled"] = candidate(texts["unlabelled"])
