@@ -218,6 +218,23 @@ def save(name: str, results: dict[str, Any], section: str, write_readme: bool) -
     README.write_text(text, encoding="utf-8")
 
 
+def write_encoder(encoder: Any, tokenizer: Any, output: Path) -> None:
+    """An encoder and its tokenizer as a folder for ``model.base_model``: complete, or not there at all.
+
+    The files go to a hidden sibling first and the folder is renamed into place,
+    so a killed run leaves no half-written encoder; a folder that another run
+    wrote meanwhile is kept, and this run exits naming where its own encoder is.
+    """
+    partial = output.with_name(f".{output.name}.partial-{os.getpid()}")
+    encoder.save_pretrained(partial, safe_serialization=True)
+    tokenizer.save_pretrained(partial)
+    try:
+        partial.rename(output)
+    except OSError:
+        sys.exit(f"{output}: written meanwhile by another run; this run's encoder is in {partial}")
+    print(f"wrote {output}", flush=True)
+
+
 def naive_pipeline(model_uri: str) -> Any:
     """The scoring benchmarks' naive baseline: ``transformers.pipeline`` with its defaults on the model's weights."""
     from transformers import pipeline

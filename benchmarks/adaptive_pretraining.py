@@ -22,7 +22,6 @@ leaves no half-written encoder and never touches another one.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
 import time
@@ -36,7 +35,7 @@ if TYPE_CHECKING:
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import use_datasets
+from benchmarks._common import use_datasets, write_encoder
 
 
 def main() -> None:
@@ -90,14 +89,8 @@ def main() -> None:
             print(f"step {step + 1}/{steps}: loss {np.mean(losses[-100:]):.3f}, {elapsed:.0f} s", flush=True)
     encoder = AutoModel.from_pretrained(source, trust_remote_code=False)  # the package's pooler stays
     encoder.load_state_dict(model.base_model.state_dict(), strict=False)
-    partial = args.output.with_name(f".{args.output.name}.partial-{os.getpid()}")
-    encoder.save_pretrained(partial, safe_serialization=True)
-    tokenizer.save_pretrained(partial)
-    try:
-        partial.rename(args.output)
-    except OSError:  # another run wrote the folder meanwhile: keep both
-        sys.exit(f"{args.output}: written meanwhile by another run; this run's encoder is in {partial}")
-    print(f"wrote {args.output} after {time.perf_counter() - started:.0f} s")
+    write_encoder(encoder, tokenizer, args.output)
+    print(f"{time.perf_counter() - started:.0f} s")
 
 
 def _texts(splits: Splits, units: Iterable[TextUnit]) -> list[str]:

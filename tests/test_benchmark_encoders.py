@@ -1,0 +1,58 @@
+"""Encoder-writing benchmarks: a folder appears complete or not at all, and another run's folder is never touched."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+
+class _Saves:
+    """Stands in for a model or tokenizer: ``save_pretrained`` writes one named file."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def save_pretrained(self, folder: Path, **_: object) -> None:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        (Path(folder) / self.name).write_text("weights", encoding="utf-8")
+
+
+@pytest.fixture()
+def common(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1]))
+    from benchmarks import _common
+
+    return _common
+
+
+def test_write_encoder_puts_the_whole_folder_in_place(common: ModuleType, tmp_path: Path) -> None:
+    output = tmp_path / "encoder"
+    common.write_encoder(_Saves("model.safetensors"), _Saves("tokenizer.json"), output)
+
+    assert sorted(p.name for p in output.iterdir()) == ["model.safetensors", "tokenizer.json"]
+    assert [p.name for p in tmp_path.iterdir()] == ["encoder"]  # no partial folder left beside it
+
+
+def test_write_encoder_keeps_a_folder_written_meanwhile_and_names_its_own(common: ModuleType, tmp_path: Path) -> None:
+    output = tmp_path / "encoder"
+    output.mkdir()
+    (output / "notes.txt").write_text("a user's file", encoding="utf-8")
+
+    with pytest.raises(SystemExit, match="written meanwhile by another run") as stopped:
+        common.write_encoder(_Saves("model.safetensors"), _Saves("tokenizer.json"), output)
+
+    assert [p.name for p in output.iterdir()] == ["notes.txt"]
+    assert (output / "notes.txt").read_text(encoding="utf-8") == "a user's file"
+    partial = next(p for p in tmp_path.iterdir() if p.name.startswith(".encoder.partial-"))
+    assert str(partial) in str(stopped.value)
+    assert sorted(p.name for p in partial.iterdir()) == ["model.safetensors", "tokenizer.json"]
+
+
+def test_contrastive_classes_are_whole_label_sets_with_none_for_no_label(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from contrastive_stage import label_sets
+
+    rows = [[], ["diplomacy"], ["security_threat", "diplomacy"], ["diplomacy", "security_threat"]]
+    assert label_sets(rows) == ["none", "diplomacy", "diplomacy|security_threat", "diplomacy|security_threat"]
