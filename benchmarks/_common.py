@@ -224,11 +224,14 @@ def write_encoder(encoder: Any, tokenizer: Any, output: Path) -> None:
     The files go to a hidden sibling first and the folder is renamed into place,
     so a killed run leaves no half-written encoder; a folder that another run
     wrote meanwhile is kept, and this run exits naming where its own encoder is.
+    A rename replaces an empty folder without a word, hence the look first.
     """
     partial = output.with_name(f".{output.name}.partial-{os.getpid()}")
     encoder.save_pretrained(partial, safe_serialization=True)
     tokenizer.save_pretrained(partial)
     try:
+        if output.exists():
+            raise FileExistsError(output)
         partial.rename(output)
     except OSError:
         sys.exit(f"{output}: written meanwhile by another run; this run's encoder is in {partial}")

@@ -50,6 +50,16 @@ def test_write_encoder_keeps_a_folder_written_meanwhile_and_names_its_own(common
     assert sorted(p.name for p in partial.iterdir()) == ["model.safetensors", "tokenizer.json"]
 
 
+def test_write_encoder_keeps_an_empty_folder_made_meanwhile(common: ModuleType, tmp_path: Path) -> None:
+    output = tmp_path / "encoder"
+    output.mkdir()
+
+    with pytest.raises(SystemExit, match="written meanwhile by another run"):
+        common.write_encoder(_Saves("model.safetensors"), _Saves("tokenizer.json"), output)
+
+    assert list(output.iterdir()) == []
+
+
 def test_contrastive_classes_are_whole_label_sets_with_none_for_no_label(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))
     from contrastive_stage import label_sets
