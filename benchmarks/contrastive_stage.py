@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import use_datasets, write_encoder
+from benchmarks._common import table_head, use_datasets, write_encoder
 
 
 def main() -> None:
@@ -86,10 +86,11 @@ def main() -> None:
         _head_scores("packaged encoder + logistic heads", packaged.model_body, splits, data),
         _head_scores(f"contrastive stage ({args.max_steps} steps) + logistic heads", model.model_body, splits, data),
     ]
-    columns = list(rows[0])
-    print("| " + " | ".join(columns) + " |\n|" + "---|" * len(columns))
+    command = "python benchmarks/contrastive_stage.py " + " ".join(sys.argv[1:])
+    rows_of = f"{len(splits.train):,} training rows; thresholds tuned on the real validation split"
+    print("\n".join(table_head("The SetFit family on real text", command, rows_of, list(rows[0]))))
     for row in rows:
-        print("| " + " | ".join(row[column] for column in columns) + " |")
+        print("| " + " | ".join(row.values()) + " |")
 
 
 def label_sets(labels: list[list[str]]) -> list[str]:
@@ -109,17 +110,17 @@ def _head_scores(name: str, body: Any, splits: Any, data: Any) -> dict[str, str]
         return np.asarray(body.encode(list(split.texts), batch_size=64, normalize_embeddings=True))
 
     labels = list(data.labels)
-    truth = {name: getattr(splits, name).label_matrix(labels) for name in ("train", "validation", "test")}
-    train, validation, test = (embed(split) for split in (splits.train, splits.validation, splits.test))
-    scores: dict[str, np.ndarray] = {"validation": np.zeros((len(validation), len(labels)))}
-    scores["test"] = np.zeros((len(test), len(labels)))
-    for j in range(len(labels)):
-        head = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000)
-        head.fit(train, truth["train"][:, j])
-        scores["validation"][:, j] = head.predict_proba(validation)[:, 1]
-        scores["test"][:, j] = head.predict_proba(test)[:, 1]
+    truth = {part: getattr(splits, part).label_matrix(labels) for part in ("train", "validation", "test")}
+    train = embed(splits.train)
+    heads = [
+        LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000).fit(train, truth["train"][:, j])
+        for j in range(len(labels))
+    ]
+    scores: dict[str, np.ndarray] = {}
     for split_name, split in (("validation", splits.validation), ("test", splits.test)):
-        scores[split_name] = require_news_media(scores[split_name], split.texts, labels, data.requires_news_media)
+        embedded = embed(split)
+        probabilities = np.column_stack([head.predict_proba(embedded)[:, 1] for head in heads])
+        scores[split_name] = require_news_media(probabilities, split.texts, labels, data.requires_news_media)
     thresholds = tune_thresholds(truth["validation"], scores["validation"])
     row = {"model": name}
     for split_name in ("validation", "test"):
