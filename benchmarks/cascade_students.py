@@ -35,7 +35,6 @@ decided by the requirement, not by a scorer.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -45,54 +44,23 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
-from benchmarks._common import save, use_datasets
+from benchmarks._cascade import CascadeInputs, cascade_inputs
+from benchmarks._common import save
 
 Candidate = Callable[[list[str]], np.ndarray]  # texts -> the candidate's estimate of the transformer's logits
 
 
 def main() -> None:
     args = _arguments()
-    from framing import load_model
-    from framing.cascade.fit import unlabelled_paragraphs
-    from framing.config import load_config
-    from framing.data.dataset import load_splits
-    from framing.data.real_sources import ptc_paragraphs
-    from framing.mentions import open_labels
-
-    root = use_datasets(args.datasets)
-    config = load_config(["data=framing_real"])
-    splits = load_splits(config.data)
-    assert splits.test is not None and config.data.unlabelled is not None
-    held_out = set(splits.validation.texts) | set(splits.test.texts)
-    extra, _ = unlabelled_paragraphs(config.data.unlabelled, held_out, 20_000, config.seed)
-    corpus = [u.text for u in ptc_paragraphs(root, folders=("unlabelled-articles",))]
-    rng = np.random.default_rng(args.seed)
-    sample = [corpus[i] for i in rng.choice(len(corpus), size=min(args.unlabelled, len(corpus)), replace=False)]
-    teacher = load_model(args.model, exact=True)
-    model: Any = teacher.model
-    texts = {
-        "distil": list(splits.train.texts) + extra,
-        "validation": list(splits.validation.texts),
-        "test": list(splits.test.texts),
-        "unlabelled": sample,
-    }
-    logits = {name: model.logits(group) for name, group in texts.items()}
-    truth = {
-        name: split.label_matrix(teacher.labels)
-        for name, split in (("validation", splits.validation), ("test", splits.test))
-    }
-    candidates = _candidates(args, teacher, texts["distil"], logits["distil"])
-    required = list(config.data.requires_news_media)
-    scored = ("validation", "test", "unlabelled")
-    opened = {split: open_labels(texts[split], teacher.labels, required) for split in scored}
+    inputs = cascade_inputs(args.model, args.unlabelled, args.seed, args.datasets)
+    candidates = _candidates(args, inputs.teacher, inputs.texts["distil"], inputs.logits["distil"])
     rows = [
-        {**_measure(name, candidate, teacher, texts, logits, truth, opened), "file_mb_load_s": file}
-        for name, (candidate, file) in candidates.items()
+        {**_measure(name, candidate, inputs), "file_mb_load_s": file} for name, (candidate, file) in candidates.items()
     ]
-    results = {"model": args.model, "tfidf": args.tfidf, "distillation_rows": len(texts["distil"]), "rows": rows}
-    save("cascade_students", results, _section(results, len(sample), len(texts["test"])), not args.no_readme)
+    results = {"model": args.model, "tfidf": args.tfidf, "distillation_rows": len(inputs.texts["distil"]), "rows": rows}
+    section = _section(results, len(inputs.texts["unlabelled"]), len(inputs.texts["test"]))
+    save("cascade_students", results, section, not args.no_readme)
 
 
 def _arguments() -> argparse.Namespace:
@@ -251,45 +219,27 @@ class _StaticVectors:
         return out
 
 
-def _measure(
-    name: str,
-    candidate: Candidate,
-    teacher: Any,
-    texts: dict[str, list[str]],
-    logits: dict[str, np.ndarray],
-    truth: dict[str, np.ndarray],
-    opened: dict[str, np.ndarray],
-) -> dict[str, Any]:
-    """``opened``: per split, the labels a scorer decides on each row (``framing.mentions.open_labels``)."""
-    from framing.cascade import probabilities_from_logits
-    from framing.cascade.fit import choose_band, compare
-    from framing.models.transformer import CascadeConfig
+def _measure(name: str, candidate: Candidate, inputs: CascadeInputs) -> dict[str, Any]:
+    """The candidate's band, chosen on validation as a run chooses it, measured on test and the unlabelled sample."""
+    from framing.cascade.fit import choose_band
 
-    thresholds, temperature = teacher.thresholds, teacher.model.temperature
-    exact = {
-        split: probabilities_from_logits(logits[split], temperature, True)
-        for split in ("validation", "test", "unlabelled")
-    }
-    estimates = {split: candidate(texts[split]) for split in ("validation", "test")}
+    teacher = inputs.teacher
+    estimates = {split: candidate(inputs.texts[split]) for split in ("validation", "test")}
     started = time.perf_counter()
-    estimates["unlabelled"] = candidate(texts["unlabelled"])
-    speed = len(texts["unlabelled"]) / (time.perf_counter() - started)
-    settings = teacher.model.config.cascade if hasattr(teacher.model.config, "cascade") else CascadeConfig()
+    estimates["unlabelled"] = candidate(inputs.texts["unlabelled"])
+    speed = len(inputs.texts["unlabelled"]) / (time.perf_counter() - started)
     cascade, fitted = choose_band(
         None,  # type: ignore[arg-type]
         estimates["validation"],
-        exact["validation"],
-        truth["validation"],
-        thresholds,
-        temperature,
-        settings,
-        opened["validation"],
+        inputs.exact("validation"),
+        inputs.truth["validation"],
+        teacher.thresholds,
+        teacher.model.temperature,
+        teacher.model.config.cascade,
+        inputs.opened["validation"],
     )
-    test = compare(cascade, estimates["test"], exact["test"], truth["test"], thresholds, opened["test"])
-    unlabelled_truth = np.zeros_like(logits["unlabelled"], dtype=bool)
-    unlabelled = compare(
-        cascade, estimates["unlabelled"], exact["unlabelled"], unlabelled_truth, thresholds, opened["unlabelled"]
-    )
+    test = inputs.check(cascade.band, estimates["test"], "test")
+    unlabelled = inputs.check(cascade.band, estimates["unlabelled"], "unlabelled")
     return {
         "candidate": name,
         "budget": cascade.fitted["budget"],

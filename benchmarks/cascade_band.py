@@ -1,0 +1,179 @@
+"""How far the cascade's escalation can fall: more distillation text, other band fits, and the band's floor.
+
+    python benchmarks/cascade_band.py --model runs:/<transformer run>/model [--augment 8000] [--no-readme]
+
+The shipped student (``framing.cascade.student``: ridge on hashed n-grams,
+distilled on the training rows and the unlabelled PTC training articles)
+decides a label alone when its margin lies outside the band fitted on the real
+validation split. What it sends on is mostly paragraphs it cannot call surely
+negative. This benchmark asks where the lever is:
+
+- **the floor**: the transformer's own logits inside the shipped band, i.e. a
+  student that mimics it perfectly; what that escalates is set by the band's
+  width alone, which the student's errors on validation decide;
+- **more distillation text**: the PTC dev articles and every MBIC paragraph
+  not in a split (teacher-scored, unlabelled), or invented paragraphs made of
+  random sentences of the training split's invented paragraphs (the style of
+  generated text, which the cascade escalates most);
+- **other band fits**: a common budget of 0.01 instead of the chosen 0.0075;
+  each label's own budget (the widest band per label that keeps every label's
+  validation agreement at the run's target); a band fitted on out-of-fold
+  student estimates of the 20,000 unlabelled training-article paragraphs
+  instead of on validation.
+
+Each row is measured on the real validation split (where bands are chosen), the
+real test split, a sample of the 400 unlabelled PTC articles and the shipped
+invented test split (label-dense, the style of generated text): escalation
+(share sent to the transformer) and worst-label agreement with the transformer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks._cascade import CascadeInputs, cascade_inputs
+from benchmarks._common import ROOT, save, table_head
+
+SPLITS = ("validation", "test", "unlabelled", "invented")
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'\u201c])")
+
+
+@dataclass
+class Row:
+    student: str
+    band: str
+    results: dict[str, tuple[float, float]]  # split -> (escalation, worst-label agreement)
+
+
+def main() -> None:
+    args = _arguments()
+    from framing.cascade.student import Student
+    from framing.data.real_sources import mbic_paragraphs, ptc_paragraphs
+
+    inputs = cascade_inputs(args.model, args.unlabelled, args.seed, args.datasets)
+    test_lines = (ROOT / "data/framing/test.jsonl").read_text(encoding="utf-8").splitlines()
+    invented_test = [json.loads(line)["text"] for line in test_lines]
+    inputs.add("invented", invented_test)
+    seen = set(inputs.texts["distil"]) | set(inputs.texts["validation"]) | set(inputs.texts["test"])
+    dev = sorted({u.text for u in ptc_paragraphs(inputs.root, folders=("dev-articles",))} - seen)
+    mbic = sorted({u.text for u in mbic_paragraphs(inputs.root) if len(u.text.split()) >= 3} - seen - set(dev))
+    inputs.add("more_real", dev + mbic)
+    inputs.add("recombined", _recombined(ROOT / "data/framing/train.jsonl", args.augment, args.seed))
+
+    shipped = Student.fit(inputs.texts["distil"], inputs.logits["distil"])
+    more_real = _student_with(inputs, "more_real")
+    recombined = _student_with(inputs, "recombined")
+    chosen = inputs.chosen_budget(shipped)
+    rows = [
+        Row("the transformer itself (a perfect student)", f"the shipped student's ({chosen:g})", {}),
+        _row(inputs, "shipped", shipped, f"as a run chooses ({chosen:g})", chosen),
+        _row(inputs, "shipped", shipped, "common 0.01", 0.01),
+        _row(inputs, "shipped", shipped, "per-label budgets", lambda estimates: inputs.per_label_band(estimates)),
+        _row(inputs, "shipped", shipped, "out of fold on the training articles (0.003)", lambda _: _oof_band(inputs)),
+        _row(inputs, f"+ PTC dev + MBIC ({len(dev) + len(mbic):,} more)", more_real, "common 0.0075", 0.0075),
+        _row(inputs, f"+ PTC dev + MBIC ({len(dev) + len(mbic):,} more)", more_real, "common 0.01", 0.01),
+        _row(inputs, f"+ {args.augment:,} recombined invented", recombined, "common 0.0075", 0.0075),
+    ]
+    rows[0].results = inputs.floor(inputs.band(shipped, chosen), SPLITS)
+    results = {
+        "model": args.model,
+        "distillation_rows": len(inputs.texts["distil"]),
+        "more_real": len(dev) + len(mbic),
+        "recombined": args.augment,
+        "sizes": {split: len(inputs.texts[split]) for split in SPLITS},
+        "rows": [row.__dict__ for row in rows],
+    }
+    save("cascade_band", results, _section(results), not args.no_readme)
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", required=True, help="a transformer model trained with data=framing_real")
+    parser.add_argument("--unlabelled", type=int, default=1000, help="paragraphs sampled from the unlabelled articles")
+    parser.add_argument("--augment", type=int, default=8000, help="recombined invented paragraphs to distil on")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--datasets", default=None, help="default: $FRAMING_DATASETS or ../shared/datasets")
+    parser.add_argument("--no-readme", action="store_true", help="print only; write neither JSON nor README")
+    return parser.parse_args()
+
+
+def _recombined(path: Path, count: int, seed: int) -> list[str]:
+    """``count`` distinct paragraphs, each of as many random training sentences as a random training paragraph has."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    paragraphs = [SENTENCE_END.split(json.loads(line)["text"]) for line in lines]
+    sentences = [sentence for paragraph in paragraphs for sentence in paragraph]
+    rng = np.random.default_rng(seed)
+    made: dict[str, None] = {}
+    for _ in range(100 * count):
+        if len(made) == count:
+            return list(made)
+        length = min(len(paragraphs[rng.integers(len(paragraphs))]), len(sentences))
+        made[" ".join(sentences[i] for i in rng.choice(len(sentences), size=length, replace=False))] = None
+    raise SystemExit(f"{path}: too few sentences for {count:,} distinct paragraphs ({len(made):,} made)")
+
+
+def _student_with(inputs: CascadeInputs, extra: str) -> Any:
+    from framing.cascade.student import Student
+
+    texts = inputs.texts["distil"] + inputs.texts[extra]
+    return Student.fit(texts, np.concatenate([inputs.logits["distil"], inputs.logits[extra]]))
+
+
+def _row(
+    inputs: CascadeInputs, student_name: str, student: Any, band_name: str, band: float | Callable[..., Any]
+) -> Row:
+    """``band``: a budget for a band fitted on validation, or a function of the student's estimates per split."""
+    estimates = {split: student.logits(inputs.texts[split]) for split in SPLITS}
+    fitted = inputs.fit_band(estimates["validation"], band) if isinstance(band, float) else band(estimates)
+    return Row(student_name, band_name, inputs.measure(fitted, estimates, SPLITS))
+
+
+def _oof_band(inputs: CascadeInputs) -> Any:
+    """A band from 5-fold out-of-fold estimates of the unlabelled distillation rows (the labelled rows always in)."""
+    from sklearn.model_selection import KFold
+
+    from framing.cascade.student import Student
+
+    texts, targets, labelled = inputs.texts["distil"], inputs.logits["distil"], inputs.labelled_rows
+    unlabelled = np.arange(labelled, len(texts))
+    estimates = np.zeros_like(targets[labelled:])
+    for kept, held in KFold(5, shuffle=True, random_state=0).split(unlabelled):
+        rows = np.concatenate([np.arange(labelled), unlabelled[kept]])
+        student = Student.fit([texts[i] for i in rows], targets[rows])
+        estimates[held] = student.logits([texts[i] for i in unlabelled[held]])
+    return inputs.fit_band(estimates, 0.003, split="distil", rows=slice(labelled, None))
+
+
+def _section(results: dict[str, Any]) -> str:
+    sizes = results["sizes"]
+    columns = ["student", "band", *(f"{split} escalation / agreement" for split in SPLITS)]
+    lines = table_head(
+        "How far the cascade's escalation can fall (`cascade_band.py`)",
+        f"python benchmarks/cascade_band.py --model {results['model']}",
+        f"Students distilled on {results['distillation_rows']:,} paragraphs as a training run does (training rows "
+        f"and the unlabelled PTC training articles), or with {results['more_real']:,} more real ones or "
+        f"{results['recombined']:,} recombined invented ones. Measured on the real validation "
+        f"({sizes['validation']:,}) and test ({sizes['test']:,}) splits, {sizes['unlabelled']:,} paragraphs of the "
+        f"unlabelled PTC articles and the invented test split ({sizes['invented']:,}). Escalation: share sent to "
+        "the transformer. Agreement: the worst label's share of decisions equal to the transformer's.",
+        columns,
+    )
+    for row in results["rows"]:
+        cells = [f"{row['results'][s][0]:.1%} / {row['results'][s][1]:.2%}" for s in SPLITS]
+        lines.append("| " + " | ".join([row["student"], row["band"], *cells]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
