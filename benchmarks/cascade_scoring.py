@@ -59,7 +59,7 @@ def main() -> None:
     speeds = _interleaved(scorers, texts, args.chunk)
     routed = load_model(args.model)
     assert routed.cascade is not None
-    escalated = float(routed.cascade.route(sample, routed.thresholds)[1].mean())
+    escalated = float(routed.decide(sample)[1].mean())  # as predict.py routes: the news-media requirement applied
     reference = scorers["--exact, fp32"](sample)
     truth = test.label_matrix(load_model(args.model).labels)
     rows = []
@@ -111,6 +111,8 @@ def _arguments() -> argparse.Namespace:
 
 def _scorers(args: argparse.Namespace, load_model: Any) -> dict[str, Scorer]:
     """Each scorer as texts -> decisions."""
+    from framing.mentions import gate, open_labels
+
     exact = load_model(args.model, exact=True)
     exact_int8 = load_model(args.model, exact=True)
     exact_int8.model.quantize()
@@ -135,7 +137,10 @@ def _scorers(args: argparse.Namespace, load_model: Any) -> dict[str, Scorer]:
         return lambda texts: np.asarray(predictor.flags(predictor.decide(texts)[0]))
 
     def student(texts: list[str]) -> np.ndarray:
-        return np.asarray(cascade.flags(cascade.cascade.route(texts, cascade.thresholds)[0]))
+        probabilities = cascade.cascade.route(texts, cascade.thresholds)[0]
+        if cascade.news_media_labels:  # decided by the requirement where it rules a label out, as in predict.py
+            probabilities = gate(probabilities, open_labels(texts, labels, cascade.news_media_labels))
+        return np.asarray(cascade.flags(probabilities))
 
     scorers: dict[str, Scorer] = {
         "transformers.pipeline, defaults": run_naive,
