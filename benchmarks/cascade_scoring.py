@@ -86,6 +86,7 @@ def main() -> None:
         "tfidf": args.tfidf,
         "paragraphs": len(texts),
         "agreement_paragraphs": len(sample),
+        "test_paragraphs": len(test.texts),
         "machine": machine,
         "bf16_by_default": routed.escalation_precision() == "bf16",
         "rows": rows,
@@ -249,8 +250,9 @@ def _section(results: dict[str, Any], words: list[int], args: argparse.Namespace
         f"{results.get('agreement_paragraphs', results['paragraphs']):,} paragraphs of the same articles. "
         f"The cascade's default transformer precision on this machine: "
         f"{'bf16 (the CPU multiplies bf16 natively)' if results.get('bf16_by_default') else 'fp32'}. "
-        "F1: macro-F1 on the real-text test split (1,054 paragraphs). Escalation: share of paragraphs the cascade "
-        "sent to the transformer. End-to-end rows: `predict.py` itself over the articles (read, split, language, "
+        f"F1: macro-F1 on the real-text test split ({results['test_paragraphs']:,} paragraphs). Escalation: share of "
+        "paragraphs the cascade sent to the transformer (as `predict.py` routes them). End-to-end rows: "
+        "`predict.py` itself over the articles (read, split, language, "
         "score, write Parquet; evidence off unless the row says on), "
         f"up to {args.end_to_end:,} paragraphs, timed alone (not interleaved, "
         "start-up included) with the process's peak RSS.",
