@@ -108,7 +108,7 @@ class CascadeInputs:
     def per_label_band(self, estimates: dict[str, np.ndarray]) -> Any:
         """Each label's own budget: raised one label at a time while every label keeps the run's agreement target.
 
-        Starts from the run's chosen budget for every label and stops when no
+        Starts from the largest common budget that holds and stops when no
         single label's change lowers validation escalation further.
         """
         from framing.cascade.band import Band

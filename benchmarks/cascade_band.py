@@ -17,8 +17,8 @@ negative. This benchmark asks where the lever is:
   generated text, which the cascade escalates most);
 - **a non-linear student**: a two-layer network on the same hashed n-grams;
 - **other band fits**: a common budget of 0.01 instead of the chosen 0.0075;
-  each label's own budget (the widest band per label that keeps every label's
-  validation agreement at the run's target); a band fitted on out-of-fold
+  each label's own budget (raised label by label while every label keeps the
+  run's agreement target on validation); a band fitted on out-of-fold
   student estimates of the 20,000 unlabelled training-article paragraphs
   instead of on validation.
 
