@@ -8,8 +8,9 @@ training paragraphs, the unlabelled PTC training articles (``data.unlabelled``
 of that config), the real validation and test splits and a sample of the 400
 unlabelled PTC articles. Each candidate is fitted on the first two, its band
 chosen on validation exactly as a training run does
-(``framing.cascade.fit.choose_band``: agreement >= 0.99 per label, macro-F1
-within 0.005), and measured on the test split and the unlabelled sample:
+(``framing.cascade.fit.choose_band`` with the model's ``cascade`` settings:
+by default agreement >= 0.992 per label, macro-F1 within 0.005), and measured
+on the test split and the unlabelled sample:
 escalation rate (share sent to the transformer), worst-label agreement with
 the transformer, macro-F1 against the labels (test), and the candidate's own
 paragraphs/s. Candidates:
