@@ -65,13 +65,13 @@ class CascadeInputs:
             self.opened[split][rows],
         )
 
-    def chosen_budget(self, student: Any) -> float:
-        """The budget a training run would choose for ``student`` (``framing.cascade.fit.choose_band``)."""
+    def choose(self, validation_estimates: np.ndarray) -> tuple[Any, Any]:
+        """The cascade and its validation check a training run would choose (``framing.cascade.fit.choose_band``)."""
         from framing.cascade.fit import choose_band
 
-        cascade, _ = choose_band(
-            student,
-            student.logits(self.texts["validation"]),
+        return choose_band(
+            None,  # type: ignore[arg-type]
+            validation_estimates,
             self.exact("validation"),
             self.truth["validation"],
             self.teacher.thresholds,
@@ -79,7 +79,10 @@ class CascadeInputs:
             self.teacher.model.config.cascade,
             self.opened["validation"],
         )
-        return float(cascade.fitted["budget"])
+
+    def chosen_budget(self, validation_estimates: np.ndarray) -> float:
+        """The budget a training run would choose for a student with these estimates on validation."""
+        return float(self.choose(validation_estimates)[0].fitted["budget"])
 
     def check(self, band: Any, estimates: np.ndarray, split: str) -> Any:
         """``framing.cascade.fit.compare`` of ``band`` with these estimates on ``split`` (no labels: truth all 0)."""
@@ -102,9 +105,6 @@ class CascadeInputs:
         """What ``band`` escalates when the student's estimates are the transformer's own logits."""
         return self.measure(band, {split: self.logits[split] for split in splits}, splits)
 
-    def band(self, student: Any, budget: float) -> Any:
-        return self.fit_band(student.logits(self.texts["validation"]), budget)
-
     def per_label_band(self, estimates: dict[str, np.ndarray]) -> Any:
         """Each label's own budget: raised one label at a time while every label keeps the run's agreement target.
 
@@ -126,8 +126,7 @@ class CascadeInputs:
 
         def escalation_if_held(choice: list[float]) -> float:
             check = self.check(assemble(choice), validation, "validation")
-            held = check.agreement.min() >= settings.agreement and check.f1 >= check.f1_exact - settings.f1_tolerance
-            return check.escalation if held else np.inf
+            return check.escalation if check.holds(settings) else np.inf
 
         choice = [max(b for b in BUDGETS if np.isfinite(escalation_if_held([b] * validation.shape[1])))]
         choice = choice * validation.shape[1]

@@ -73,23 +73,30 @@ def main() -> None:
     inputs.add("recombined", _recombined(ROOT / "data/framing/train.jsonl", args.augment, args.seed))
 
     shipped = Student.fit(inputs.texts["distil"], inputs.logits["distil"])
-    more_real = _student_with(inputs, "more_real")
-    recombined = _student_with(inputs, "recombined")
     network = _NetworkStudent(shipped, inputs.texts["distil"], inputs.logits["distil"], args.seed)
-    chosen = inputs.chosen_budget(shipped)
+    estimates = {  # each student's estimates of the transformer's logits, per split
+        "shipped": _estimates(inputs, shipped),
+        "more_real": _estimates(inputs, _student_with(inputs, "more_real")),
+        "recombined": _estimates(inputs, _student_with(inputs, "recombined")),
+        "network": _estimates(inputs, network),
+    }
+    chosen = inputs.chosen_budget(estimates["shipped"]["validation"])
+    more_real = f"+ PTC dev + MBIC ({len(dev) + len(mbic):,} more)"
+    network_name = "two-layer network on the shipped n-grams"
+    out_of_fold = "out of fold on the training articles (0.003)"
+    floor = inputs.floor(inputs.fit_band(estimates["shipped"]["validation"], chosen), SPLITS)
     rows = [
-        Row("the transformer itself (a perfect student)", f"the shipped student's ({chosen:g})", {}),
-        _row(inputs, "shipped", shipped, f"as a run chooses ({chosen:g})", chosen),
-        _row(inputs, "shipped", shipped, "common 0.01", 0.01),
-        _row(inputs, "shipped", shipped, "per-label budgets", lambda estimates: inputs.per_label_band(estimates)),
-        _row(inputs, "shipped", shipped, "out of fold on the training articles (0.003)", lambda _: _oof_band(inputs)),
-        _row(inputs, f"+ PTC dev + MBIC ({len(dev) + len(mbic):,} more)", more_real, "common 0.0075", 0.0075),
-        _row(inputs, f"+ PTC dev + MBIC ({len(dev) + len(mbic):,} more)", more_real, "common 0.01", 0.01),
-        _row(inputs, f"+ {args.augment:,} recombined invented", recombined, "common 0.0075", 0.0075),
-        _row(inputs, "two-layer network on the shipped n-grams", network, "common 0.0075", 0.0075),
-        _row(inputs, "two-layer network on the shipped n-grams", network, "common 0.01", 0.01),
+        Row("the transformer itself (a perfect student)", f"the shipped student's ({chosen:g})", floor),
+        _row(inputs, "shipped", estimates["shipped"], f"as a run chooses ({chosen:g})", chosen),
+        _row(inputs, "shipped", estimates["shipped"], "common 0.01", 0.01),
+        _row(inputs, "shipped", estimates["shipped"], "per-label budgets", inputs.per_label_band),
+        _row(inputs, "shipped", estimates["shipped"], out_of_fold, lambda _: _oof_band(inputs)),
+        _row(inputs, more_real, estimates["more_real"], "common 0.0075", 0.0075),
+        _row(inputs, more_real, estimates["more_real"], "common 0.01", 0.01),
+        _row(inputs, f"+ {args.augment:,} recombined invented", estimates["recombined"], "common 0.0075", 0.0075),
+        _row(inputs, network_name, estimates["network"], "common 0.0075", 0.0075),
+        _row(inputs, network_name, estimates["network"], "common 0.01", 0.01),
     ]
-    rows[0].results = inputs.floor(inputs.band(shipped, chosen), SPLITS)
     results = {
         "model": args.model,
         "distillation_rows": len(inputs.texts["distil"]),
@@ -134,11 +141,18 @@ def _student_with(inputs: CascadeInputs, extra: str) -> Any:
     return Student.fit(texts, np.concatenate([inputs.logits["distil"], inputs.logits[extra]]))
 
 
+def _estimates(inputs: CascadeInputs, student: Any) -> dict[str, np.ndarray]:
+    return {split: student.logits(inputs.texts[split]) for split in SPLITS}
+
+
 def _row(
-    inputs: CascadeInputs, student_name: str, student: Any, band_name: str, band: float | Callable[..., Any]
+    inputs: CascadeInputs,
+    student_name: str,
+    estimates: dict[str, np.ndarray],
+    band_name: str,
+    band: float | Callable[[dict[str, np.ndarray]], Any],
 ) -> Row:
     """``band``: a budget for a band fitted on validation, or a function of the student's estimates per split."""
-    estimates = {split: student.logits(inputs.texts[split]) for split in SPLITS}
     fitted = inputs.fit_band(estimates["validation"], band) if isinstance(band, float) else band(estimates)
     return Row(student_name, band_name, inputs.measure(fitted, estimates, SPLITS))
 
@@ -160,10 +174,9 @@ class _NetworkStudent:
         matrix = self._matrix(texts)
         self.net = _bag_network(matrix.shape[1], 256, targets.shape[1])
         wanted = torch.from_numpy(((targets - self.mean) / self.scale).astype(np.float32))
-        bag = list(self.net[0].parameters())
         optimisers = [
-            torch.optim.SparseAdam(bag, lr=1e-3),
-            torch.optim.AdamW([p for p in self.net.parameters() if all(p is not b for b in bag)], lr=1e-3),
+            torch.optim.SparseAdam(list(self.net.bag.parameters()), lr=1e-3),
+            torch.optim.AdamW(self.net.head.parameters(), lr=1e-3),
         ]
         rng = np.random.default_rng(seed)
         self.net.train()
@@ -171,7 +184,7 @@ class _NetworkStudent:
             order = rng.permutation(matrix.shape[0])
             for start in range(0, len(order), 128):
                 rows = order[start : start + 128]
-                loss = torch.nn.functional.mse_loss(self.net(_bag_inputs(matrix[rows])), wanted[rows])
+                loss = torch.nn.functional.mse_loss(self.net(*_bag_inputs(matrix[rows])), wanted[rows])
                 for optimiser in optimisers:
                     optimiser.zero_grad()
                 loss.backward()
@@ -189,25 +202,26 @@ class _NetworkStudent:
 
         matrix = self._matrix(texts)
         with torch.inference_mode():
-            parts = [self.net(_bag_inputs(matrix[i : i + 2048])).numpy() for i in range(0, matrix.shape[0], 2048)]
+            parts = [self.net(*_bag_inputs(matrix[i : i + 2048])).numpy() for i in range(0, matrix.shape[0], 2048)]
         return np.concatenate(parts) * self.scale + self.mean
 
 
 def _bag_network(features: int, hidden: int, outputs: int) -> Any:
+    """An n-gram bag (EmbeddingBag over TF-IDF weights) into ``hidden`` units, then two ReLU layers."""
     import torch
 
-    class Network(torch.nn.Sequential):
-        def forward(self, inputs: tuple[Any, Any, Any]) -> Any:  # type: ignore[override]
-            indices, offsets, weights = inputs
-            hidden_state = self[0](indices, offsets, per_sample_weights=weights)
-            for layer in list(self)[1:]:
-                hidden_state = layer(hidden_state)
-            return hidden_state
+    class Network(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bag = torch.nn.EmbeddingBag(features, hidden, mode="sum", sparse=True)
+            torch.nn.init.normal_(self.bag.weight, std=0.02)
+            layers = [torch.nn.ReLU(), torch.nn.Dropout(0.2), torch.nn.Linear(hidden, hidden), torch.nn.ReLU()]
+            self.head = torch.nn.Sequential(*layers, torch.nn.Linear(hidden, outputs))
 
-    bag = torch.nn.EmbeddingBag(features, hidden, mode="sum", sparse=True)
-    torch.nn.init.normal_(bag.weight, std=0.02)
-    layers = [torch.nn.ReLU(), torch.nn.Dropout(0.2), torch.nn.Linear(hidden, hidden), torch.nn.ReLU()]
-    return Network(bag, *layers, torch.nn.Linear(hidden, outputs))
+        def forward(self, indices: Any, offsets: Any, weights: Any) -> Any:
+            return self.head(self.bag(indices, offsets, per_sample_weights=weights))
+
+    return Network()
 
 
 def _bag_inputs(matrix: Any) -> tuple[Any, Any, Any]:

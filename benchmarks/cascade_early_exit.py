@@ -52,8 +52,8 @@ def main() -> None:
     states.update({split: _layer_states(inputs, inputs.texts[split]) for split in SPLITS})
 
     student = Student.fit(distil, inputs.logits["distil"])
-    budget = inputs.chosen_budget(student)
     first = {split: student.logits(inputs.texts[split]) for split in SPLITS}
+    budget = inputs.chosen_budget(first["validation"])
     student_band = inputs.fit_band(first["validation"], budget)
     cuts = threshold_logits(inputs.teacher.thresholds, inputs.teacher.model.temperature)
     sent = {split: ~student_band.decided(margins(first[split], cuts), True, inputs.opened[split]) for split in SPLITS}

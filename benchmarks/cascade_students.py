@@ -222,23 +222,11 @@ class _StaticVectors:
 
 def _measure(name: str, candidate: Candidate, inputs: CascadeInputs) -> dict[str, Any]:
     """The candidate's band, chosen on validation as a run chooses it, measured on test and the unlabelled sample."""
-    from framing.cascade.fit import choose_band
-
-    teacher = inputs.teacher
     estimates = {split: candidate(inputs.texts[split]) for split in ("validation", "test")}
     started = time.perf_counter()
     estimates["unlabelled"] = candidate(inputs.texts["unlabelled"])
     speed = len(inputs.texts["unlabelled"]) / (time.perf_counter() - started)
-    cascade, fitted = choose_band(
-        None,  # type: ignore[arg-type]
-        estimates["validation"],
-        inputs.exact("validation"),
-        inputs.truth["validation"],
-        teacher.thresholds,
-        teacher.model.temperature,
-        teacher.model.config.cascade,
-        inputs.opened["validation"],
-    )
+    cascade, fitted = inputs.choose(estimates["validation"])
     test = inputs.check(cascade.band, estimates["test"], "test")
     unlabelled = inputs.check(cascade.band, estimates["unlabelled"], "unlabelled")
     return {

@@ -58,6 +58,10 @@ class CascadeCheck:
         found.update({f"{prefix}/agreement/{label}": float(a) for label, a in zip(labels, self.agreement, strict=True)})
         return found
 
+    def holds(self, settings: CascadeConfig) -> bool:
+        """Every label's agreement at least ``settings.agreement``, macro-F1 within ``settings.f1_tolerance``."""
+        return bool(self.agreement.min() >= settings.agreement and self.f1 >= self.f1_exact - settings.f1_tolerance)
+
 
 def compare(
     cascade: Cascade,
@@ -141,8 +145,7 @@ def choose_band(
             multilabel,
         )
         check = compare(candidate, validation_student, validation_teacher, truth, thresholds, open_mask)
-        holds = check.agreement.min() >= settings.agreement and check.f1 >= check.f1_exact - settings.f1_tolerance
-        if holds and check.escalation < best_check.escalation:
+        if check.holds(settings) and check.escalation < best_check.escalation:
             best, best_check = candidate, check
             best.fitted = {"budget": budget}
     best.fitted.update(
