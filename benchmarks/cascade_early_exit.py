@@ -125,11 +125,7 @@ def _layer_states(inputs: CascadeInputs, texts: list[str]) -> np.ndarray:
     import torch
 
     model = inputs.teacher.model
-    windows = model.windows(texts)
-    first: dict[int, int] = {}
-    for window, owner in enumerate(windows.owner):
-        first.setdefault(int(owner), window)
-    ids = [windows.input_ids[first[text]] for text in range(len(texts))]
+    ids = _first_windows(inputs, texts)
     order = np.argsort([len(i) for i in ids], kind="stable")
     found: np.ndarray | None = None
     with torch.inference_mode():
