@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +41,21 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._cascade import CascadeInputs, cascade_inputs
-from benchmarks._common import save, table_head
+from benchmarks._common import real_text_options, save, table_head
 
 SPLITS = ("validation", "test", "unlabelled")
 TAIL = "trained tail"
+
+
+@dataclass(frozen=True)
+class Exit:
+    """One exit's accounting: after which of how many layers, what its head costs, the run's cuts and requirement."""
+
+    layer: int
+    layers: int
+    head_passes: int  # layer passes the head itself costs per paragraph it sees (a trained tail: one)
+    cuts: np.ndarray  # the transformer's thresholds in logit space
+    settings: Any  # the run's CascadeConfig: agreement and macro-F1 tolerance
 
 
 def main() -> None:
@@ -84,18 +96,14 @@ def main() -> None:
         heads.append((layer, "ridge", {split: ridge.predict(states[split][layer - 1]) for split in SPLITS}))
     for layer in args.tail_layers:
         heads.append((layer, TAIL, _tail_logits(inputs, [distil[i] for i in rows], rows, layer, args)))
+    settings = inputs.teacher.model.config.cascade
     for layer, kind, second in heads:
         error = second["validation"] - inputs.logits["validation"]
         shared = {"layer": layer, "head": kind, "rmse": np.sqrt((error**2).mean(axis=0)).tolist()}
-        extra = {
-            "layers": layers,
-            "cuts": cuts,
-            "settings": inputs.teacher.model.config.cascade,
-            "head_passes": 1 if kind == TAIL else 0,
-        }
-        shipped = _three_tiers(inputs, first, second, layer, (budget, budget), extra)
-        found.append({**shared, "budgets": [budget, budget], **shipped})
-        found.append({**shared, **_joint_budgets(inputs, first, second, layer, extra)})
+        exit_ = Exit(layer, layers, 1 if kind == TAIL else 0, cuts, settings)
+        bands = (student_band, inputs.fit_band(second["validation"], budget))
+        found.append({**shared, "budgets": [budget, budget], **_three_tiers(inputs, first, second, bands, exit_)})
+        found.append({**shared, **_joint_budgets(inputs, first, second, exit_)})
     results = {
         "model": args.model,
         "budget": budget,
@@ -114,9 +122,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--distil", type=int, default=6000, help="unlabelled training-article paragraphs for the heads")
     parser.add_argument("--tail-layers", type=int, nargs="*", default=[2, 3], help="exits that get a trained tail")
     parser.add_argument("--tail-epochs", type=int, default=4)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--datasets", default=None, help="default: $FRAMING_DATASETS or ../shared/datasets")
-    parser.add_argument("--no-readme", action="store_true", help="print only; write neither JSON nor README")
+    real_text_options(parser)
     return parser.parse_args()
 
 
@@ -262,48 +268,50 @@ def _three_tiers(
     inputs: CascadeInputs,
     first: dict[str, np.ndarray],
     second: dict[str, np.ndarray],
-    layer: int,
-    budgets: tuple[float, float],
-    extra: dict[str, Any],
+    bands: tuple[Any, Any],
+    exit_: Exit,
 ) -> dict[str, Any]:
-    """Per split, the three tiers with these budgets (student, head), their bands fitted on validation."""
+    """Per split, the three tiers with these bands (the student's, the head's, both fitted on validation)."""
     from framing.cascade.band import margins
 
-    cuts = extra["cuts"]
-    student_budget, head_budget = budgets
-    student_band = inputs.fit_band(first["validation"], student_budget)
-    head_band = inputs.fit_band(second["validation"], head_budget)
+    student_band, head_band = bands
     found: dict[str, Any] = {}
     for split in SPLITS:
-        sent = ~student_band.decided(margins(first[split], cuts), True, inputs.opened[split])
-        still = sent & ~head_band.decided(margins(second[split], cuts), True, inputs.opened[split])
-        head = (second[split], still)
-        passes = extra["head_passes"]
-        found[split] = _tiers(inputs, split, first[split], sent, head, cuts, layer, extra["layers"], passes)
+        sent = ~student_band.decided(margins(first[split], exit_.cuts), True, inputs.opened[split])
+        still = sent & ~head_band.decided(margins(second[split], exit_.cuts), True, inputs.opened[split])
+        found[split] = _tiers(
+            inputs,
+            split,
+            first[split],
+            sent,
+            (second[split], still),
+            exit_.cuts,
+            exit_.layer,
+            exit_.layers,
+            exit_.head_passes,
+        )
     return found
 
 
 def _joint_budgets(
-    inputs: CascadeInputs,
-    first: dict[str, np.ndarray],
-    second: dict[str, np.ndarray],
-    layer: int,
-    extra: dict[str, Any],
+    inputs: CascadeInputs, first: dict[str, np.ndarray], second: dict[str, np.ndarray], exit_: Exit
 ) -> dict[str, Any]:
     """The budgets (student, head) with the least validation work whose three tiers hold the run's requirement there.
 
-    A pair always holds: with budgets of 0 each band keeps only margins where its tier made no validation error.
+    The requirement is a training run's own (``CascadeCheck.holds``). A pair always holds: with budgets of 0 each
+    band keeps only margins where its tier made no validation error.
     """
-    from framing.cascade.fit import BUDGETS
+    from framing.cascade.fit import BUDGETS, CascadeCheck
 
-    settings = extra["settings"]
+    student_bands = {budget: inputs.fit_band(first["validation"], budget) for budget in BUDGETS}
+    head_bands = {budget: inputs.fit_band(second["validation"], budget) for budget in BUDGETS}
     best: dict[str, Any] | None = None
-    for student_budget in BUDGETS:
-        for head_budget in BUDGETS:
-            found = _three_tiers(inputs, first, second, layer, (student_budget, head_budget), extra)
+    for student_budget, student_band in student_bands.items():
+        for head_budget, head_band in head_bands.items():
+            found = _three_tiers(inputs, first, second, (student_band, head_band), exit_)
             check = found["validation"]
-            within = check["f1"] >= check["f1_exact"] - settings.f1_tolerance
-            holds = check["agreement"] >= settings.agreement and within
+            worst = np.asarray([check["agreement"]])
+            holds = CascadeCheck(worst, check["full"], check["f1"], check["f1_exact"]).holds(exit_.settings)
             if holds and (best is None or check["work"] < best["validation"]["work"]):
                 best = {"budgets": [student_budget, head_budget], **found}
     assert best is not None, "budgets of 0 hold on validation by construction"

@@ -119,10 +119,11 @@ def test_joint_budgets_hold_the_requirement_and_never_need_more_work_than_the_sh
         truth[split] = (exact + rng.normal(scale=1.0, size=exact.shape) > 0).astype(int)
         opened[split] = np.ones_like(exact, dtype=bool)
     inputs = CascadeInputs(Path("."), teacher, [], 0, logits=logits, truth=truth, opened=opened)
-    extra = {"layers": 6, "cuts": threshold_logits(teacher.thresholds, 1.0), "settings": settings, "head_passes": 1}
+    exit_ = early_exit.Exit(3, 6, 1, threshold_logits(teacher.thresholds, 1.0), settings)
+    shipped_bands = (inputs.fit_band(first["validation"], 0.0075), inputs.fit_band(second["validation"], 0.0075))
 
-    joint = early_exit._joint_budgets(inputs, first, second, 3, extra)
-    shipped = early_exit._three_tiers(inputs, first, second, 3, (0.0075, 0.0075), extra)
+    joint = early_exit._joint_budgets(inputs, first, second, exit_)
+    shipped = early_exit._three_tiers(inputs, first, second, shipped_bands, exit_)
 
     check = joint["validation"]
     assert check["agreement"] >= settings.agreement
