@@ -60,6 +60,13 @@ def parser(description: str, default_experiment: str) -> argparse.ArgumentParser
     return result
 
 
+def real_text_options(parser: argparse.ArgumentParser) -> None:
+    """``--seed``, ``--datasets`` and ``--no-readme``, as the benchmarks on the datasets' real text take them."""
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--datasets", default=None, help="default: $FRAMING_DATASETS or ../shared/datasets")
+    parser.add_argument("--no-readme", action="store_true", help="print only; write neither JSON nor README")
+
+
 def use_datasets(folder: str | Path | None) -> Path:
     """The public datasets folder for every read of this run, ``--datasets`` first.
 

@@ -44,7 +44,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._cascade import CascadeInputs, cascade_inputs
-from benchmarks._common import ROOT, save, table_head
+from benchmarks._common import ROOT, real_text_options, save, table_head
 
 SPLITS = ("validation", "test", "unlabelled", "invented")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'\u201c])")
@@ -113,9 +113,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--model", required=True, help="a transformer model trained with data=framing_real")
     parser.add_argument("--unlabelled", type=int, default=1000, help="paragraphs sampled from the unlabelled articles")
     parser.add_argument("--augment", type=int, default=8000, help="recombined invented paragraphs to distil on")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--datasets", default=None, help="default: $FRAMING_DATASETS or ../shared/datasets")
-    parser.add_argument("--no-readme", action="store_true", help="print only; write neither JSON nor README")
+    real_text_options(parser)
     return parser.parse_args()
 
 

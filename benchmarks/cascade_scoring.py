@@ -34,7 +34,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
-from benchmarks._common import agreement_cell, naive_pipeline, peak_cell, save, use_datasets
+from benchmarks._common import agreement_cell, naive_pipeline, peak_cell, real_text_options, save, use_datasets
 
 Scorer = Callable[[list[str]], np.ndarray]  # texts -> per-label decisions
 
@@ -104,9 +104,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument(
         "--end-to-end", type=int, default=20_000, help="most paragraphs for the predict.py rows; 0: none"
     )
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--datasets", default=None, help="default: $FRAMING_DATASETS or ../shared/datasets")
-    parser.add_argument("--no-readme", action="store_true", help="print only; write neither JSON nor README")
+    real_text_options(parser)
     return parser.parse_args()
 
 

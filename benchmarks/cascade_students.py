@@ -47,7 +47,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._cascade import CascadeInputs, cascade_inputs
-from benchmarks._common import save
+from benchmarks._common import real_text_options, save
 
 Candidate = Callable[[list[str]], np.ndarray]  # texts -> the candidate's estimate of the transformer's logits
 
@@ -69,9 +69,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--model", required=True, help="a transformer model trained with data=framing_real")
     parser.add_argument("--tfidf", default=None, help="a TF-IDF model trained with data=framing_real (optional)")
     parser.add_argument("--unlabelled", type=int, default=1000, help="paragraphs sampled from the unlabelled articles")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--datasets", default=None, help="default: $FRAMING_DATASETS or ../shared/datasets")
-    parser.add_argument("--no-readme", action="store_true", help="print only; write neither JSON nor README")
+    real_text_options(parser)
     return parser.parse_args()
 
 

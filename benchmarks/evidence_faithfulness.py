@@ -41,7 +41,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
-from benchmarks._common import header, save, use_datasets
+from benchmarks._common import header, real_text_options, save, use_datasets
 
 KS = (1, 3, 5)
 SHIPPED = "gradient x input of the last layer (shipped)"
@@ -83,9 +83,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--model", required=True, help="a transformer model")
     parser.add_argument("--paragraphs", type=int, default=4000, help="unlabelled PTC paragraphs sampled")
     parser.add_argument("--occlusion-flags", type=int, default=300, help="flags per set explained by occlusion")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--datasets", default=None, help="default: $FRAMING_DATASETS or ../shared/datasets")
-    parser.add_argument("--no-readme", action="store_true", help="print only; write neither JSON nor README")
+    real_text_options(parser)
     return parser.parse_args()
 
 

@@ -31,16 +31,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
-from benchmarks._common import save
+from benchmarks._common import real_text_options, save
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True, help="a transformer model")
     parser.add_argument("--paragraphs", type=int, default=1000)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--datasets", default=None, help="default: $FRAMING_DATASETS or ../shared/datasets")
-    parser.add_argument("--no-readme", action="store_true", help="print only; write neither JSON nor README")
+    real_text_options(parser)
     args = parser.parse_args()
     from framing import load_model
     from framing.data.real_sources import datasets_root, ptc_paragraphs
