@@ -207,22 +207,31 @@ def mean_std(values: dict[str, float], spread: dict[str, float], name: str) -> s
 
 
 def save(name: str, results: dict[str, Any], section: str, write_readme: bool) -> None:
-    """Print the table; unless told not to, write the JSON results and replace this benchmark's README section."""
+    """Print the table; unless told not to, write the JSON results and replace this benchmark's README section.
+
+    Each file is replaced whole (a run killed while writing leaves the old one), and the README's
+    read-modify-write holds a lock, so two benchmarks finishing together both keep their sections.
+    """
+    from filelock import FileLock
+
+    from framing.scoring.manifest import atomic_write_text
+
     print(section)
     if not write_readme:
         return
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    atomic_write_text(RESULTS / f"{name}.json", json.dumps(results, indent=2, sort_keys=True) + "\n")
     start, end = f"<!-- {name} -->", f"<!-- /{name} -->"
-    text = README.read_text(encoding="utf-8")
     block = f"{start}\n{section.strip()}\n{end}"
-    if start in text and end in text:
-        before, _, rest = text.partition(start)
-        _, _, after = rest.partition(end)
-        text = before + block + after
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    README.write_text(text, encoding="utf-8")
+    with FileLock(f"{README}.lock"):
+        text = README.read_text(encoding="utf-8")
+        if start in text and end in text:
+            before, _, rest = text.partition(start)
+            _, _, after = rest.partition(end)
+            text = before + block + after
+        else:
+            text = text.rstrip() + "\n\n" + block + "\n"
+        atomic_write_text(README, text)
 
 
 def write_encoder(encoder: Any, tokenizer: Any, output: Path) -> None:

@@ -66,3 +66,56 @@ def test_contrastive_classes_are_whole_label_sets_with_none_for_no_label(monkeyp
 
     rows = [[], ["diplomacy"], ["security_threat", "diplomacy"], ["diplomacy", "security_threat"]]
     assert label_sets(rows) == ["none", "diplomacy", "diplomacy|security_threat", "diplomacy|security_threat"]
+
+
+def _readme(common: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    readme = tmp_path / "README.md"
+    readme.write_text("# Benchmarks\n\n<!-- other -->\nkept\n<!-- /other -->\n", encoding="utf-8")
+    monkeypatch.setattr(common, "README", readme)
+    monkeypatch.setattr(common, "RESULTS", tmp_path / "results")
+    return readme
+
+
+def test_save_waits_for_another_benchmark_writing_the_readme(
+    common: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import threading
+
+    from filelock import FileLock
+
+    readme = _readme(common, monkeypatch, tmp_path)
+    before = readme.read_text(encoding="utf-8")
+    with FileLock(f"{readme}.lock"):  # another benchmark is between reading and writing the README
+        saving = threading.Thread(target=common.save, args=("mine", {"n": 1}, "## Mine\n", True))
+        saving.start()
+        saving.join(timeout=1.0)
+        assert saving.is_alive()
+        assert readme.read_text(encoding="utf-8") == before
+    saving.join(timeout=10.0)
+
+    text = readme.read_text(encoding="utf-8")
+    assert "<!-- mine -->\n## Mine\n<!-- /mine -->" in text
+    assert "<!-- other -->\nkept\n<!-- /other -->" in text
+
+
+def test_save_killed_while_replacing_the_readme_leaves_it_whole(
+    common: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import os
+
+    readme = _readme(common, monkeypatch, tmp_path)
+    before = readme.read_text(encoding="utf-8")
+    real_replace = os.replace
+
+    def interrupted(source: str | Path, target: str | Path) -> None:
+        if Path(target) == readme:
+            raise KeyboardInterrupt
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        common.save("mine", {"n": 1}, "## Mine\n", True)
+
+    assert readme.read_text(encoding="utf-8") == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == []
+    assert (tmp_path / "results" / "mine.json").read_text(encoding="utf-8") == '{\n  "n": 1\n}\n'
