@@ -57,7 +57,7 @@ def test_draws_differ_by_seed_and_repeat_with_it(curve: ModuleType) -> None:
 
 
 def test_a_fraction_outside_zero_to_one_is_refused(curve: ModuleType) -> None:
-    with pytest.raises(SystemExit, match="1.5 is not in"):
+    with pytest.raises(SystemExit, match=r"1\.5 is not in"):
         curve.nested_shares(_rows([1, 1]), [1.5], seed=0)
 
 
