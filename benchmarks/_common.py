@@ -214,7 +214,7 @@ def save(name: str, results: dict[str, Any], section: str, write_readme: bool) -
     """
     from filelock import FileLock
 
-    from framing.scoring.manifest import atomic_write_text
+    from framing.atomic import atomic_write_text
 
     print(section)
     if not write_readme:

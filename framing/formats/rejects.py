@@ -9,11 +9,12 @@ summaries count.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from framing.atomic import atomic_write_text
 
 
 @dataclass(frozen=True)
@@ -45,13 +46,7 @@ def reject_lines(rejects: Iterable[Reject]) -> str:
 
 def write_rejects(path: Path, rejects: Iterable[Reject]) -> None:
     """Write a reject file whole or not at all (a failed write leaves no temporary file)."""
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        tmp.write_text(reject_lines(rejects), encoding="utf-8")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, reject_lines(rejects))
 
 
 def read_rejects(path: Path) -> Iterator[Reject]:

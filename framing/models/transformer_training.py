@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
+from framing.atomic import replaced_whole
 from framing.models import _torch_runtime as rt
 from framing.models.base import FitContext, TrainingTerminated
 
@@ -61,9 +62,8 @@ def _weights(model: Any) -> dict[str, torch.Tensor]:
 def save_weights(model: Any, path: Path) -> None:
     """The model's weights as safetensors, replacing ``path`` atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    save_file(_weights(model), str(tmp))
-    os.replace(tmp, path)
+    with replaced_whole(path) as tmp:
+        save_file(_weights(model), str(tmp))
 
 
 def write_checkpoint(directory: Path, model: Any, state: TrainingState, optimiser: Any, scheduler: Any) -> None:

@@ -29,6 +29,7 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
+from framing.atomic import replaced_whole
 from framing.errors import ConfigError, DataError, FramingError
 from framing.formats import FORMATS as ALL_FORMATS
 from framing.formats import Reject, RejectCounts, read_records, read_rejects, write_rejects
@@ -611,17 +612,11 @@ def _part_index(name: str) -> int:
 
 
 def _merge_rejects(layout: _OutputLayout, names: list[str]) -> None:
-    tmp = layout.rejects_file.with_name(layout.rejects_file.name + ".tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as out:
-            for name in names:
-                rejects = layout.rejects(_part_index(name))
-                if rejects.is_file():
-                    out.write(rejects.read_text(encoding="utf-8"))
-        os.replace(tmp, layout.rejects_file)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with replaced_whole(layout.rejects_file) as tmp, open(tmp, "w", encoding="utf-8") as out:
+        for name in names:
+            rejects = layout.rejects(_part_index(name))
+            if rejects.is_file():
+                out.write(rejects.read_text(encoding="utf-8"))
 
 
 def _publish(layout: _OutputLayout, manifest: Manifest, names: list[str]) -> None:

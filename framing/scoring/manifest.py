@@ -12,28 +12,17 @@ The listing is also what ``--overwrite`` may delete: nothing else.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from framing.atomic import atomic_write_text
 from framing.errors import FramingError
 from framing.scoring.model_files import describe_changes
 
 
 class ResumeMismatch(FramingError):
     """The output belongs to a run with another model, input or settings."""
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``path`` whole or not at all; a failed write leaves no temporary file behind."""
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 @dataclass

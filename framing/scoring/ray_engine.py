@@ -28,12 +28,12 @@ from typing import Any
 
 import pandas as pd
 
+from framing.atomic import atomic_write_text
 from framing.errors import DataError
 from framing.formats import Reject, RejectCounts, read_rejects, write_rejects
 from framing.scoring.corpus import ScoringOptions, ScoringSummary
 from framing.scoring.guard import OutputError, OutputLock, check_paths, describe_strangers, write_errors
 from framing.scoring.kinds import BODY
-from framing.scoring.manifest import atomic_write_text
 from framing.scoring.sources import (
     TEXT_SUFFIXES,
     MetadataKinds,
