@@ -39,6 +39,16 @@ Both are weight 0 (chosen by a model). Only training-split articles are drawn,
 so the frozen validation and test splits stay exactly as they are and the
 test split's numbers stay comparable across rounds.
 
+Round 6 (``--round 6``, no model): a model decides ``media_bias_claim`` only
+for paragraphs that refer to the news media (``framing.mentions``), a broader
+reference than the census's ``MEDIA_WORDS`` (outlet names, "reported",
+"stories", "networks" ...), and on unseen articles its false flags sit there.
+
+- ``news_media_6``: every unannotated unit of at least ``MIN_WORDS`` words, in
+  an article frozen in the training split (PTC, BABE or MBIC), that refers to
+  the news media. A census: weight 1. After it, every such unit of the
+  training split is annotated.
+
 The output holds the text and therefore stays outside the repository; the
 repository keeps only unit ids, hashes, strata, weights and labels.
 """
@@ -59,12 +69,14 @@ from framing import load_model
 from framing.annotate.sample import uncertainty
 from framing.data.dedup import normalise_text
 from framing.data.real_sources import (
+    all_units,
     babe_sentences,
     datasets_root,
     ptc_paragraphs,
     resolve_units,
     ukraine_sentences,
 )
+from framing.mentions import mentions_news_media
 
 MEDIA_WORDS = re.compile(
     r"\b(media|press|journalis\w*|reporters?|newspapers?|outlets?|broadcast\w*|television|tv|tabloids?|"
@@ -77,16 +89,22 @@ FROZEN = Path("data/framing_real")
 SIZES = {"random_ptc": 700, "random_ukraine": 450, "uncertainty": 350}
 MAX_RANDOM_PER_ARTICLE = 3
 ROUND_FIVE_SIZE = 400
+MIN_WORDS = 6  # shorter lines are bylines, captions and credits
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", required=True, help="model whose uncertainty picks the 'uncertainty' stratum")
+    parser.add_argument("--model", help="rounds 1, 2 and 5: the model whose scores pick the model-chosen strata")
     parser.add_argument("--output", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--round", type=int, choices=(1, 2, 5), default=1)
+    parser.add_argument("--round", type=int, choices=(1, 2, 5, 6), default=1)
     parser.add_argument("--exclude", type=Path, help="round 2: the round-1 pool")
     args = parser.parse_args()
+    if args.round == 6:
+        _round_six(args)
+        return
+    if not args.model:
+        parser.error(f"round {args.round} needs --model")
     if args.round == 2:
         _round_two(args)
         return
@@ -190,6 +208,35 @@ def _round_five(args: argparse.Namespace) -> None:
         f"round 5: {len(candidates)} unannotated paragraphs of {len(train_articles)} training-split articles; "
         f"flagged_5={len(flagged)} uncertainty_5={len(fill)}, total {len(chosen)}"
     )
+
+
+def _round_six(args: argparse.Namespace) -> None:
+    """Every unannotated unit of a training-split article that refers to the news media (no model involved)."""
+    root = datasets_root()
+    train_ids = _ids(FROZEN / "train_real.jsonl")
+    frozen_ids = train_ids | _ids(FROZEN / "validation.jsonl") | _ids(FROZEN / "test.jsonl")
+    train_articles = {row["article_id"] for row in _rows(FROZEN / "train_real.jsonl")}
+    taken_keys = {normalise_text(unit.text) for unit in resolve_units(sorted(frozen_ids), root).values()}
+    chosen, short = [], 0
+    for unit in all_units(root):
+        key = normalise_text(unit.text)
+        if not key or key in taken_keys or unit.article_id not in train_articles:
+            continue
+        taken_keys.add(key)
+        if not mentions_news_media(unit.text):
+            continue
+        if len(unit.text.split()) < MIN_WORDS:
+            short += 1
+            continue
+        chosen.append(_row(unit, "news_media_6", 1.0))
+    _write(args.output, chosen)
+    by_source = Counter(row["source"].split("/")[0] for row in chosen)
+    print(f"round 6: news_media_6={len(chosen)} {dict(by_source)} ({short} shorter than {MIN_WORDS} words left out)")
+
+
+def _rows(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
 
 
 def _ids(path: Path) -> set[str]:
