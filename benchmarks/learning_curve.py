@@ -109,7 +109,13 @@ def main() -> None:
                 chosen = "".join(json.dumps(real[i]) + "\n" for i in indices)
                 train_file.write_text(invented + chosen, encoding="utf-8")
                 points.append(_point(family, fraction, draw, real, indices, train_file, args))
-    results = {"points": points, "fits": _fits(points), "real_rows": len(real), "fractions": args.fractions}
+    results = {
+        "points": points,
+        "fits": _fits(points),
+        "real_rows": len(real),
+        "invented_rows": sum(1 for line in invented.splitlines() if line.strip()),
+        "fractions": args.fractions,
+    }
     save("learning_curve", results, _section(results), not args.no_readme)
 
 
@@ -221,8 +227,8 @@ def _section(results: dict[str, Any]) -> str:
         "Learning curve on real text (`learning_curve.py`)",
         "python benchmarks/learning_curve.py",
         f"Shares of the {results['real_rows']:,} real training rows, drawn by article (nested within a draw), "
-        "always with the 2,012 invented rows; thresholds tuned on the real validation split; test intervals: "
-        "95% bootstrap over articles.",
+        f"always with the {results['invented_rows']:,} invented rows; thresholds tuned on the real validation split; "
+        "test intervals: 95% bootstrap over articles.",
         columns,
     )
     for p in results["points"]:

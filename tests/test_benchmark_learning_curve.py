@@ -89,6 +89,7 @@ def test_the_section_says_when_a_line_never_reaches_its_target(curve: ModuleType
     results = {
         "points": [point],
         "real_rows": 100,
+        "invented_rows": 20,
         "fits": [{**falling, "target": 0.60, "rows_for_target": None}],
     }
 

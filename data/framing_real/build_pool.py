@@ -213,9 +213,9 @@ def _round_five(args: argparse.Namespace) -> None:
 def _round_six(args: argparse.Namespace) -> None:
     """Every unannotated unit of a training-split article that refers to the news media (no model involved)."""
     root = datasets_root()
-    train_ids = _ids(FROZEN / "train_real.jsonl")
-    frozen_ids = train_ids | _ids(FROZEN / "validation.jsonl") | _ids(FROZEN / "test.jsonl")
-    train_articles = {row["article_id"] for row in _rows(FROZEN / "train_real.jsonl")}
+    train_rows = _rows(FROZEN / "train_real.jsonl")
+    frozen_ids = {row["id"] for row in train_rows} | _ids(FROZEN / "validation.jsonl") | _ids(FROZEN / "test.jsonl")
+    train_articles = {row["article_id"] for row in train_rows}
     taken_keys = {normalise_text(unit.text) for unit in resolve_units(sorted(frozen_ids), root).values()}
     chosen, short = [], 0
     for unit in all_units(root):
@@ -240,8 +240,7 @@ def _rows(path: Path) -> list[dict]:
 
 
 def _ids(path: Path) -> set[str]:
-    with open(path, encoding="utf-8") as handle:
-        return {json.loads(line)["id"] for line in handle if line.strip()}
+    return {row["id"] for row in _rows(path)}
 
 
 def _least_certain(model_uri: str, units: list, n: int) -> list:
